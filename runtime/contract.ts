@@ -1,0 +1,94 @@
+/**
+ * The runtime ↔ infrastructure contract.
+ *
+ * Everything a load balancer, an Auto Scaling group, a Kubernetes probe, a systemd unit or a
+ * test harness needs to know about the runtime lives here, and only here. The runtime reads
+ * these values; infra/ imports them. This module has no dependencies so that the Pulumi
+ * program can import it without pulling in the server.
+ */
+
+/** Port the runtime listens on unless told otherwise (HTTP: protocol, health and metrics). */
+export const DEFAULT_PORT = 8080;
+/** Address the runtime binds to by default. Instances override it with 0.0.0.0. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Liveness: the process and its event loop answer. Never depends on models or workers. */
+export const HEALTH_LIVE_PATH = '/v2/health/live';
+/** Readiness: every model that should be served is loaded and warmed, and the server is not draining. */
+export const HEALTH_READY_PATH = '/v2/health/ready';
+/** Prometheus metrics. */
+export const METRICS_PATH = '/metrics';
+/** Status code a health endpoint returns when the answer is "yes". Anything else means "no". */
+export const HEALTH_OK_STATUS = 200;
+/** Status code of a "not ready" / "draining" answer (Triton: UNAVAILABLE). */
+export const HEALTH_UNAVAILABLE_STATUS = 503;
+
+/**
+ * Active health checking as every load balancer in front of the runtime must do it (ALB target
+ * group, HAProxy in the fleet tests, Kubernetes readiness probe).
+ */
+export const HEALTH_CHECK = {
+  path: HEALTH_READY_PATH,
+  /** Seconds between checks. ALB allows 5–300. */
+  intervalSeconds: 5,
+  /** Seconds before a check counts as failed. Must be < interval. The ready path answers in microseconds. */
+  timeoutSeconds: 3,
+  /** Consecutive successes before a target is put in rotation. */
+  healthyThreshold: 2,
+  /** Consecutive failures before a target is taken out of rotation. */
+  unhealthyThreshold: 2,
+  /** HTTP codes that mean healthy. */
+  successCodes: '200',
+} as const;
+
+/**
+ * The longest a load balancer can take to notice that readiness turned 503: it may have just
+ * passed a check, then needs `unhealthyThreshold` failed checks, the last of which may time out.
+ */
+export const HEALTH_DETECTION_SECONDS =
+  HEALTH_CHECK.intervalSeconds * HEALTH_CHECK.unhealthyThreshold + HEALTH_CHECK.timeoutSeconds;
+
+/**
+ * After SIGTERM the runtime keeps serving (while readiness answers 503) for this long, so the load
+ * balancer stops sending before the listener closes. Must cover HEALTH_DETECTION_SECONDS.
+ */
+export const DRAIN_DELAY_SECONDS = 15;
+
+/** After the listener closes, in-flight requests get at most this long to finish (Triton: --exit-timeout-secs). */
+export const EXIT_TIMEOUT_SECONDS = 30;
+
+/**
+ * The whole stop sequence: what a supervisor must wait before SIGKILL (systemd TimeoutStopSec,
+ * Kubernetes terminationGracePeriodSeconds), with a margin for flushing capture buffers.
+ */
+export const STOP_TIMEOUT_SECONDS = DRAIN_DELAY_SECONDS + EXIT_TIMEOUT_SECONDS + 5;
+
+/**
+ * Budget for a fresh instance to load and warm its models before anyone may judge it unhealthy:
+ * the ASG health check grace period, the default instance warmup, a Kubernetes startup probe.
+ */
+export const STARTUP_BUDGET_SECONDS = 300;
+
+/** Load balancers must keep a target's connections open at least this long after deregistering it. */
+export const MIN_DEREGISTRATION_DELAY_SECONDS = DRAIN_DELAY_SECONDS;
+
+/** Every environment variable the runtime reads. Instances and pods configure the runtime only through these. */
+export const ENV = {
+  modelRepository: 'ONNX_FLEET_MODEL_REPOSITORY',
+  host: 'ONNX_FLEET_HOST',
+  port: 'ONNX_FLEET_PORT',
+  drainDelaySeconds: 'ONNX_FLEET_DRAIN_DELAY_SECONDS',
+  exitTimeoutSeconds: 'ONNX_FLEET_EXIT_TIMEOUT_SECONDS',
+  workers: 'ONNX_FLEET_WORKERS',
+  intraOpThreads: 'ONNX_FLEET_INTRA_OP_THREADS',
+  maxBodyBytes: 'ONNX_FLEET_MAX_BODY_BYTES',
+  logLevel: 'ONNX_FLEET_LOG_LEVEL',
+  authTokensFile: 'ONNX_FLEET_AUTH_TOKENS_FILE',
+  authTokens: 'ONNX_FLEET_AUTH_TOKENS',
+  captureShards: 'ONNX_FLEET_CAPTURE_SHARDS',
+  captureJournalDir: 'ONNX_FLEET_CAPTURE_JOURNAL_DIR',
+  databaseWriterUrl: 'ONNX_FLEET_DATABASE_WRITER_URL',
+  databaseReaderUrls: 'ONNX_FLEET_DATABASE_READER_URLS',
+} as const;
+
+export type EnvKey = keyof typeof ENV;
