@@ -1,0 +1,119 @@
+/**
+ * Builds the Fastify application from its dependencies. Never listens: the server module does,
+ * and tests use `inject` or listen on port 0.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { METRICS_PATH } from './contract';
+import { InferenceError } from './errors';
+import type { Lifecycle } from './lifecycle';
+import type { RuntimeMetrics } from './metrics';
+import type { ModelManager } from './models/model-manager';
+import { protocolRoutes } from './protocol/routes';
+
+export interface AppDeps {
+  models: ModelManager;
+  metrics: RuntimeMetrics;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  maxBodyBytes: number;
+  serverVersion: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Turns a Fastify or parser error into the protocol's error body with a useful message. */
+function clientErrorMessage(err: FastifyError, maxBodyBytes: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `request body is larger than the server's limit of ${maxBodyBytes} bytes; send a smaller batch or raise --max-body-bytes`;
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'request body length does not match its Content-Length header';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'request body is empty; send a JSON inference request';
+    default:
+      return err.message;
+  }
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.maxBodyBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Keep-alive longer than any load balancer's idle timeout (ALB: 60 s), so the LB closes first.
+    keepAliveTimeout: 65_000,
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    // While draining, ask clients to reconnect (to another instance) after this response.
+    if (deps.lifecycle.stopping) reply.header('connection', 'close');
+    return payload;
+  });
+
+  // One access-log line per request; health checks at debug so they do not drown the rest.
+  app.addHook('onResponse', async (req, reply) => {
+    const line = {
+      method: req.method,
+      url: req.url,
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      ...(req.inferenceLabels ?? {}),
+    };
+    if (req.routeOptions.config?.health) req.log.debug(line, 'request');
+    else req.log.info(line, 'request');
+    deps.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+  });
+
+  app.setErrorHandler((err: FastifyError | InferenceError, req, reply) => {
+    if (err instanceof InferenceError) {
+      if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+      if (err.statusCode >= 500 && err.statusCode !== 503) req.log.error({ err }, 'request failed');
+      return reply.code(err.statusCode).type('application/json').send({ error: err.message });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).type('application/json').send({ error: clientErrorMessage(err, deps.maxBodyBytes) });
+    }
+    if (status === 503) {
+      return reply.code(503).header('retry-after', '1').type('application/json').send({ error: err.message });
+    }
+    req.log.error({ err }, 'unexpected error');
+    return reply.code(500).type('application/json').send({ error: `internal error: ${err.message}` });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).type('application/json').send({ error: `no route ${req.method} ${req.url.split('?')[0]}; see GET /v2 and /v2/models/<model>` });
+  });
+
+  app.get(METRICS_PATH, { config: { health: true } }, async (_req, reply) => {
+    for (const model of deps.models.list()) {
+      for (const v of model.versions) deps.metrics.pending.set({ model: v.model, version: String(v.version) }, v.queue?.pending ?? 0);
+    }
+    reply.type(deps.metrics.contentType);
+    return deps.metrics.render();
+  });
+
+  void app.register(protocolRoutes, {
+    models: deps.models,
+    metrics: deps.metrics,
+    lifecycle: deps.lifecycle,
+    serverName: 'onnx-fleet',
+    serverVersion: deps.serverVersion,
+    maxBodyBytes: deps.maxBodyBytes,
+  });
+
+  return app;
+}

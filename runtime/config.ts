@@ -1,0 +1,158 @@
+/**
+ * `onnx-fleet serve` options: one table of definitions, read from the command line first and
+ * the ONNX_FLEET_* environment (how instances and pods configure the runtime) second.
+ * Every invalid value fails at start with the option, the value received and what is allowed.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS } from './contract';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RuntimeConfig {
+  modelRepository: string;
+  host: string;
+  port: number;
+  /** Worker threads running inference; each holds one onnxruntime session per model version. */
+  workers: number;
+  /** onnxruntime intra-op threads per session; workers × threads ≤ cores. */
+  intraOpThreads: number;
+  drainDelaySeconds: number;
+  exitTimeoutSeconds: number;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  /** File holding bearer tokens, one per line. */
+  authTokensFile?: string;
+  /** Comma-separated bearer tokens (prefer the file: environments leak into process listings less, but logs more). */
+  authTokens?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind =
+  | { type: 'string'; required?: boolean }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'enum'; values: readonly string[] };
+
+interface OptionDef {
+  key: keyof RuntimeConfig;
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+  default?: (partial: Partial<RuntimeConfig>) => string | number | undefined;
+}
+
+const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+
+/** The defaults live here and nowhere else. */
+export const OPTIONS: readonly OptionDef[] = [
+  { key: 'modelRepository', flag: 'model-repository', env: ENV.modelRepository, kind: { type: 'string', required: true }, help: 'directory laid out as <model>/<version>/model.onnx' },
+  { key: 'host', flag: 'host', env: ENV.host, kind: { type: 'string' }, help: 'address to listen on', default: () => DEFAULT_HOST },
+  { key: 'port', flag: 'port', env: ENV.port, kind: { type: 'int', min: 0, max: 65535 }, help: 'port for the protocol, health and metrics (0 = any free port)', default: () => DEFAULT_PORT },
+  { key: 'workers', flag: 'workers', env: ENV.workers, kind: { type: 'int', min: 1, max: 256 }, help: 'inference worker threads (default: one per core)', default: () => cores() },
+  {
+    key: 'intraOpThreads', flag: 'intra-op-threads', env: ENV.intraOpThreads, kind: { type: 'int', min: 1, max: 256 },
+    help: 'onnxruntime intra-op threads per session (default: cores / workers)',
+    default: (p) => Math.max(1, Math.floor(cores() / (p.workers ?? cores()))),
+  },
+  { key: 'drainDelaySeconds', flag: 'drain-delay', env: ENV.drainDelaySeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds to keep serving after SIGTERM while readiness answers 503', default: () => DRAIN_DELAY_SECONDS },
+  { key: 'exitTimeoutSeconds', flag: 'exit-timeout', env: ENV.exitTimeoutSeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds in-flight requests get to finish once the listener is closed', default: () => EXIT_TIMEOUT_SECONDS },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: ENV.maxBodyBytes, kind: { type: 'int', min: 1024, max: 2 ** 31 - 1 }, help: 'largest request body accepted (larger: 413)', default: () => 64 * 1024 * 1024 },
+  { key: 'logLevel', flag: 'log-level', env: ENV.logLevel, kind: { type: 'enum', values: LOG_LEVELS }, help: 'pino log level', default: () => 'info' },
+  { key: 'authTokensFile', flag: 'auth-tokens-file', env: ENV.authTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) required on inference and metadata routes' },
+  { key: 'authTokens', flag: 'auth-tokens', env: ENV.authTokens, kind: { type: 'string' }, help: 'comma-separated bearer tokens (alternative to --auth-tokens-file)' },
+];
+
+function describe(kind: Kind): string {
+  switch (kind.type) {
+    case 'int':
+      return `an integer from ${kind.min} to ${kind.max}`;
+    case 'enum':
+      return `one of ${kind.values.join(', ')}`;
+    case 'string':
+      return 'a non-empty string';
+  }
+}
+
+function parseValue(def: OptionDef, raw: string, source: string): string | number {
+  const fail = (): never => {
+    throw new ConfigError(`${source}: got ${JSON.stringify(raw)}, expected ${describe(def.kind)}`);
+  };
+  switch (def.kind.type) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) fail();
+      const n = Number(raw.trim());
+      if (!Number.isSafeInteger(n) || n < def.kind.min || n > def.kind.max) fail();
+      return n;
+    }
+    case 'enum':
+      if (!def.kind.values.includes(raw)) fail();
+      return raw;
+    case 'string':
+      if (raw.trim() === '') fail();
+      return raw;
+  }
+}
+
+/** Splits `--name value` / `--name=value` arguments; unknown flags are errors that list the known ones. */
+function parseFlags(argv: readonly string[], defs: readonly OptionDef[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}; options are written --name value`);
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const def = defs.find((d) => d.flag === name);
+    if (!def) {
+      throw new ConfigError(`unknown option --${name}; known options: ${defs.map((d) => `--${d.flag}`).join(', ')}`);
+    }
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+    if (value === undefined) throw new ConfigError(`--${name}: missing value, expected ${describe(def.kind)}`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+/** Reads the serve options from flags, then environment, then defaults. */
+export function loadRuntimeConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const flags = parseFlags(argv, OPTIONS);
+  const partial: Partial<Record<keyof RuntimeConfig, string | number>> = {};
+  for (const def of OPTIONS) {
+    const flagValue = flags.get(def.flag);
+    const envValue = env[def.env];
+    let value: string | number | undefined;
+    if (flagValue !== undefined) value = parseValue(def, flagValue, `--${def.flag}`);
+    else if (envValue !== undefined && envValue !== '') value = parseValue(def, envValue, def.env);
+    else value = def.default?.(partial as Partial<RuntimeConfig>);
+    if (value === undefined && def.kind.type === 'string' && def.kind.required) {
+      throw new ConfigError(`--${def.flag} is required (or set ${def.env}): ${def.help}`);
+    }
+    if (value !== undefined) partial[def.key] = value;
+  }
+  const config = partial as unknown as RuntimeConfig;
+  config.modelRepository = path.resolve(config.modelRepository);
+  const available = cores();
+  if (config.workers * config.intraOpThreads > available) {
+    throw new ConfigError(
+      `--workers ${config.workers} × --intra-op-threads ${config.intraOpThreads} = ${config.workers * config.intraOpThreads} threads, ` +
+        `more than the ${available} cores of this machine; lower one of them so the product is at most ${available}`,
+    );
+  }
+  return config;
+}
+
+export function usage(): string {
+  const lines = OPTIONS.map((d) => `  --${d.flag.padEnd(18)} ${d.help} [${d.env}]`);
+  return ['Usage: onnx-fleet serve --model-repository <dir> [options]', '', 'Options (each also read from the environment variable in brackets):', ...lines].join('\n');
+}

@@ -1,0 +1,50 @@
+/**
+ * Prometheus metrics with Triton's names where they apply, so existing Triton dashboards and
+ * alerts work unchanged. One registry per runtime instance (no prom-client globals).
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+
+const MODEL_LABELS = ['model', 'version'] as const;
+
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+
+  readonly requestSuccess = new Counter({ name: 'nv_inference_request_success', help: 'Number of successful inference requests, all batch sizes', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly requestFailure = new Counter({ name: 'nv_inference_request_failure', help: 'Number of failed inference requests, all batch sizes', labelNames: [...MODEL_LABELS, 'reason'], registers: [this.registry] });
+  readonly inferenceCount = new Counter({ name: 'nv_inference_count', help: 'Number of inferences performed (a batch of n counts n)', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly execCount = new Counter({ name: 'nv_inference_exec_count', help: 'Number of model executions performed (a batch counts once)', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly pending = new Gauge({ name: 'nv_inference_pending_request_count', help: 'Instantaneous number of requests queued or executing', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly requestDuration = new Counter({ name: 'nv_inference_request_duration_us', help: 'Cumulative inference request duration in microseconds (queue + compute + codec)', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly queueDuration = new Counter({ name: 'nv_inference_queue_duration_us', help: 'Cumulative time requests spent waiting in the queue in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly computeInputDuration = new Counter({ name: 'nv_inference_compute_input_duration_us', help: 'Cumulative time spent preparing inputs (decode, validate, batch) in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly computeInferDuration = new Counter({ name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative time spent inside onnxruntime in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly computeOutputDuration = new Counter({ name: 'nv_inference_compute_output_duration_us', help: 'Cumulative time spent encoding outputs in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is loaded and warmed, else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly serverReady = new Gauge({ name: 'onnx_fleet_ready', help: '1 when the server reports ready to its load balancer', registers: [this.registry] });
+  readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Puts every per-model series at 0 so dashboards see the model before its first request. */
+  registerModel(model: string, version: string): void {
+    const labels = { model, version };
+    for (const c of [this.requestSuccess, this.inferenceCount, this.execCount, this.requestDuration, this.queueDuration, this.computeInputDuration, this.computeInferDuration, this.computeOutputDuration]) {
+      c.inc(labels, 0);
+    }
+    this.pending.set(labels, 0);
+    this.modelReady.set(labels, 0);
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

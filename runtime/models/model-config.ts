@@ -1,0 +1,165 @@
+/**
+ * A model's optional `<repo>/<model>/config.json`: Triton's model configuration written as JSON
+ * (snake_case keys, same meanings). Unknown keys and wrong types are errors that name the key.
+ */
+export type VersionPolicy = { latest: { num_versions: number } } | { all: Record<string, never> } | { specific: { versions: number[] } };
+
+export interface QueuePolicy {
+  /** 0 = unbounded. */
+  maxQueueSize: number;
+  /** 0 = no timeout. */
+  defaultTimeoutMicroseconds: number;
+  allowTimeoutOverride: boolean;
+}
+
+export interface DynamicBatchingConfig {
+  maxQueueDelayMicroseconds: number;
+  preferredBatchSizes: number[];
+  queuePolicy: QueuePolicy;
+}
+
+export interface ModelConfig {
+  /** 0 = the model is not batched by the runtime (its first dimension is not treated as a batch). */
+  maxBatchSize: number;
+  versionPolicy: VersionPolicy;
+  /** false = no warmup; true = zeros with dynamic dimensions set to 1; or explicit shapes per input. */
+  warmup: boolean | { shape: Record<string, number[]> };
+  /** onnxruntime intra-op threads for this model (default: the server's setting). */
+  intraOpThreads?: number;
+  /** Requests waiting for a worker are bounded even without dynamic batching. */
+  queuePolicy: QueuePolicy;
+  dynamicBatching?: DynamicBatchingConfig;
+  /** Free-form labels for classifier outputs, echoed in model metadata parameters. */
+  labels?: string[];
+}
+
+export const DEFAULT_QUEUE_POLICY: QueuePolicy = { maxQueueSize: 1024, defaultTimeoutMicroseconds: 0, allowTimeoutOverride: true };
+
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  maxBatchSize: 0,
+  versionPolicy: { latest: { num_versions: 1 } },
+  warmup: true,
+  queuePolicy: DEFAULT_QUEUE_POLICY,
+};
+
+export class ModelConfigError extends Error {}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function int(where: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, expected an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function onlyKeys(where: string, obj: Json, allowed: string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) throw new ModelConfigError(`${where}: unknown key "${k}"; allowed keys: ${allowed.join(', ')}`);
+  }
+}
+
+function parseVersionPolicy(v: unknown): VersionPolicy {
+  const where = 'version_policy';
+  const allowed = 'expected {"latest":{"num_versions":N}}, {"all":{}} or {"specific":{"versions":[...]}}';
+  if (!isObject(v) || Object.keys(v).length !== 1) throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, ${allowed}`);
+  if ('latest' in v) {
+    const latest = v.latest;
+    if (!isObject(latest)) throw new ModelConfigError(`${where}.latest: got ${JSON.stringify(latest)}, ${allowed}`);
+    return { latest: { num_versions: int(`${where}.latest.num_versions`, latest.num_versions, 1) } };
+  }
+  if ('all' in v) return { all: {} };
+  if ('specific' in v) {
+    const specific = v.specific;
+    if (!isObject(specific) || !Array.isArray(specific.versions) || specific.versions.length === 0) {
+      throw new ModelConfigError(`${where}.specific.versions: got ${JSON.stringify(isObject(specific) ? specific.versions : specific)}, expected a non-empty array of version numbers`);
+    }
+    return { specific: { versions: specific.versions.map((x, i) => int(`${where}.specific.versions[${i}]`, x, 1)) } };
+  }
+  throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, ${allowed}`);
+}
+
+function parseQueuePolicy(where: string, v: unknown): QueuePolicy {
+  if (v === undefined) return DEFAULT_QUEUE_POLICY;
+  if (!isObject(v)) throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, expected an object`);
+  onlyKeys(where, v, ['max_queue_size', 'default_timeout_microseconds', 'allow_timeout_override', 'timeout_action']);
+  if (v.timeout_action !== undefined && v.timeout_action !== 'REJECT') {
+    throw new ModelConfigError(`${where}.timeout_action: got ${JSON.stringify(v.timeout_action)}, expected "REJECT" (the only action supported)`);
+  }
+  if (v.allow_timeout_override !== undefined && typeof v.allow_timeout_override !== 'boolean') {
+    throw new ModelConfigError(`${where}.allow_timeout_override: got ${JSON.stringify(v.allow_timeout_override)}, expected true or false`);
+  }
+  return {
+    maxQueueSize: v.max_queue_size === undefined ? DEFAULT_QUEUE_POLICY.maxQueueSize : int(`${where}.max_queue_size`, v.max_queue_size, 0),
+    defaultTimeoutMicroseconds: v.default_timeout_microseconds === undefined ? 0 : int(`${where}.default_timeout_microseconds`, v.default_timeout_microseconds, 0),
+    allowTimeoutOverride: v.allow_timeout_override === undefined ? true : (v.allow_timeout_override as boolean),
+  };
+}
+
+function parseDynamicBatching(v: unknown, maxBatchSize: number): DynamicBatchingConfig {
+  const where = 'dynamic_batching';
+  if (!isObject(v)) throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, expected an object`);
+  onlyKeys(where, v, ['max_queue_delay_microseconds', 'preferred_batch_size', 'default_queue_policy', 'preserve_ordering']);
+  if (maxBatchSize < 1) throw new ModelConfigError(`${where}: needs max_batch_size ≥ 1 (got ${maxBatchSize}); set max_batch_size or remove dynamic_batching`);
+  const preferred = v.preferred_batch_size === undefined ? [] : v.preferred_batch_size;
+  if (!Array.isArray(preferred)) throw new ModelConfigError(`${where}.preferred_batch_size: got ${JSON.stringify(preferred)}, expected an array of integers`);
+  return {
+    maxQueueDelayMicroseconds: v.max_queue_delay_microseconds === undefined ? 0 : int(`${where}.max_queue_delay_microseconds`, v.max_queue_delay_microseconds, 0, 10_000_000),
+    preferredBatchSizes: preferred.map((x, i) => int(`${where}.preferred_batch_size[${i}]`, x, 1, maxBatchSize)).sort((a, b) => a - b),
+    queuePolicy: parseQueuePolicy(`${where}.default_queue_policy`, v.default_queue_policy),
+  };
+}
+
+function parseWarmup(v: unknown): ModelConfig['warmup'] {
+  if (v === undefined) return true;
+  if (typeof v === 'boolean') return v;
+  if (isObject(v) && isObject(v.shape)) {
+    const shape: Record<string, number[]> = {};
+    for (const [name, dims] of Object.entries(v.shape)) {
+      if (!Array.isArray(dims)) throw new ModelConfigError(`warmup.shape.${name}: got ${JSON.stringify(dims)}, expected an array of dimensions`);
+      shape[name] = dims.map((d, i) => int(`warmup.shape.${name}[${i}]`, d, 0));
+    }
+    return { shape };
+  }
+  throw new ModelConfigError(`warmup: got ${JSON.stringify(v)}, expected true, false or {"shape": {"<input>": [dims...]}}`);
+}
+
+/** Parses config.json text. Throws ModelConfigError naming the key at fault. */
+export function parseModelConfig(text: string): ModelConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ModelConfigError(`not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(raw)) throw new ModelConfigError('expected a JSON object');
+  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'dynamic_batching', 'queue_policy', 'labels']);
+  const maxBatchSize = raw.max_batch_size === undefined ? 0 : int('max_batch_size', raw.max_batch_size, 0, 1 << 20);
+  const labels = raw.labels;
+  if (labels !== undefined && (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))) {
+    throw new ModelConfigError(`labels: got ${JSON.stringify(labels)}, expected an array of strings`);
+  }
+  const config: ModelConfig = {
+    maxBatchSize,
+    versionPolicy: raw.version_policy === undefined ? DEFAULT_MODEL_CONFIG.versionPolicy : parseVersionPolicy(raw.version_policy),
+    warmup: parseWarmup(raw.warmup),
+    intraOpThreads: raw.intra_op_threads === undefined ? undefined : int('intra_op_threads', raw.intra_op_threads, 1, 256),
+    queuePolicy: parseQueuePolicy('queue_policy', raw.queue_policy),
+    labels: labels as string[] | undefined,
+  };
+  if (raw.dynamic_batching !== undefined) {
+    config.dynamicBatching = parseDynamicBatching(raw.dynamic_batching, maxBatchSize);
+    config.queuePolicy = config.dynamicBatching.queuePolicy;
+  }
+  return config;
+}
+
+/** Which of the versions found on disk the policy serves. */
+export function selectVersions(policy: VersionPolicy, available: number[]): number[] {
+  const sorted = [...available].sort((a, b) => b - a);
+  if ('latest' in policy) return sorted.slice(0, policy.latest.num_versions);
+  if ('all' in policy) return sorted;
+  return sorted.filter((v) => policy.specific.versions.includes(v));
+}

@@ -1,0 +1,192 @@
+/**
+ * Loads the model repository into the worker pool and answers "which model version serves this
+ * request, and is it ready?". A model or version that fails to load is logged and kept with its
+ * reason (served as not ready), never a crash.
+ */
+import type { Logger } from 'pino';
+import { InferenceError, notFound, unavailable } from '../errors';
+import type { RuntimeMetrics } from '../metrics';
+import type { InferRequest, ModelSignature, TensorSpec } from '../protocol/types';
+import { Dispatcher } from '../scheduling/dispatcher';
+import { ModelExecutor } from '../scheduling/model-executor';
+import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
+import type { WireTensor } from '../workers/messages';
+import type { WorkerPool } from '../workers/worker-pool';
+import type { ModelConfig } from './model-config';
+import { ortTypeOf, signatureFromMetadata, zeros } from './ort-types';
+import { ModelEntry, scanRepository } from './repository';
+
+export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
+
+export interface ModelVersion {
+  model: string;
+  version: number;
+  file: string;
+  config: ModelConfig;
+  state: VersionState;
+  /** Why the version is UNAVAILABLE. */
+  reason?: string;
+  signature?: ModelSignature;
+  queue?: ModelQueue;
+  executor?: ModelExecutor;
+}
+
+export interface Model {
+  name: string;
+  config: ModelConfig;
+  /** Newest first. */
+  versions: ModelVersion[];
+  /** Set when the model as a whole cannot be served (bad config.json, no versions on disk). */
+  error?: string;
+}
+
+export interface ModelManagerDeps {
+  repository: string;
+  pool: WorkerPool;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  intraOpThreads: number;
+}
+
+/** Shape used for warmup: the configured one, else the model's with dynamic dimensions set to 1. */
+function warmupShape(spec: TensorSpec, config: ModelConfig): number[] {
+  if (typeof config.warmup === 'object' && config.warmup.shape[spec.name]) return config.warmup.shape[spec.name];
+  return spec.shape.map((d) => (d < 0 ? 1 : d));
+}
+
+function warmupFeeds(signature: ModelSignature, config: ModelConfig): WireTensor[] {
+  return signature.inputs.map((spec) => {
+    const dims = warmupShape(spec, config);
+    return { name: spec.name, type: ortTypeOf(spec.datatype), dims, data: zeros(spec.datatype, dims.reduce((a, b) => a * b, 1)) };
+  });
+}
+
+export class ModelManager {
+  private models = new Map<string, Model>();
+  readonly dispatcher: Dispatcher;
+  private loading = true;
+
+  constructor(private readonly deps: ModelManagerDeps) {
+    this.dispatcher = new Dispatcher(deps.pool);
+  }
+
+  /** Scans the repository and loads every selected version in every worker. Never throws for one model. */
+  async loadAll(): Promise<void> {
+    const entries = scanRepository(this.deps.repository);
+    if (entries.length === 0) this.deps.logger.warn({ repository: this.deps.repository }, 'model repository holds no models');
+    for (const entry of entries) this.models.set(entry.name, this.toModel(entry));
+    await Promise.all([...this.models.values()].flatMap((m) => m.versions.map((v) => this.loadVersion(v))));
+    this.loading = false;
+    for (const model of this.models.values()) {
+      if (model.error) this.deps.logger.error({ model: model.name, reason: model.error }, 'model cannot be served');
+    }
+  }
+
+  private toModel(entry: ModelEntry): Model {
+    return {
+      name: entry.name,
+      config: entry.config,
+      error: entry.error,
+      versions: entry.versions.map((v) => ({ model: entry.name, version: v.version, file: v.file, config: entry.config, state: 'LOADING' })),
+    };
+  }
+
+  private async loadVersion(v: ModelVersion): Promise<void> {
+    const key = `${v.model}@${v.version}`;
+    const log = this.deps.logger.child({ model: v.model, version: v.version });
+    const session = { key, file: v.file, intraOpThreads: v.config.intraOpThreads ?? this.deps.intraOpThreads };
+    this.deps.metrics.registerModel(v.model, String(v.version));
+    try {
+      // Metadata first (one worker), so warmup feeds can be built from the model's own signature.
+      const probe = await this.deps.pool.loadEverywhere({ op: 'load', ...session });
+      const signature = signatureFromMetadata(probe.inputs, probe.outputs);
+      const warm = v.config.warmup === false ? undefined : warmupFeeds(signature, v.config);
+      const loaded = warm ? await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: warm }) : probe;
+      v.signature = signature;
+      v.queue = new ModelQueue(key, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ model: v.model, version: String(v.version), cause }));
+      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version));
+      this.dispatcher.add(v.executor);
+      v.state = 'READY';
+      this.deps.metrics.modelReady.set({ model: v.model, version: String(v.version) }, 1);
+      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warm ? Math.round(loaded.warmupMs) : null, workers: this.deps.pool.size }, 'model version ready');
+    } catch (err) {
+      v.state = 'UNAVAILABLE';
+      v.reason = `failed to load ${v.file}: ${err instanceof Error ? err.message : String(err)}`;
+      log.error({ reason: v.reason }, 'model version failed to load');
+      await this.deps.pool.unloadEverywhere(key);
+    }
+  }
+
+  /** True when every model's selected versions are READY (Triton's strict readiness). */
+  get allReady(): boolean {
+    if (this.loading) return false;
+    for (const model of this.models.values()) {
+      if (model.error || model.versions.some((v) => v.state !== 'READY')) return false;
+    }
+    return true;
+  }
+
+  /** Why the server is not ready, for logs and the ready endpoint. */
+  notReadyReasons(): string[] {
+    if (this.loading) return ['models are loading'];
+    const reasons: string[] = [];
+    for (const model of this.models.values()) {
+      if (model.error) reasons.push(`${model.name}: ${model.error}`);
+      for (const v of model.versions) if (v.state !== 'READY') reasons.push(`${model.name}/${v.version}: ${v.reason ?? v.state}`);
+    }
+    return reasons;
+  }
+
+  list(): Model[] {
+    return [...this.models.values()];
+  }
+
+  model(name: string): Model {
+    const model = this.models.get(name);
+    if (!model) {
+      const known = [...this.models.keys()];
+      throw notFound(`unknown model '${name}'; this server serves ${known.length ? known.map((k) => `'${k}'`).join(', ') : 'no models'}`);
+    }
+    return model;
+  }
+
+  /**
+   * The version a request addresses: the given one, or the newest READY one. Unknown → 404,
+   * known but not ready → 503 with the reason.
+   */
+  version(name: string, version?: string): ModelVersion {
+    const model = this.model(name);
+    if (version === undefined) {
+      const ready = model.versions.find((v) => v.state === 'READY');
+      if (ready) return ready;
+      const why = model.error ?? model.versions.map((v) => `version ${v.version}: ${v.reason ?? v.state}`).join('; ');
+      throw unavailable(`model '${name}' has no ready version (${why})`);
+    }
+    const v = /^[1-9]\d*$/.test(version) ? model.versions.find((x) => x.version === Number(version)) : undefined;
+    if (!v) {
+      const served = model.versions.map((x) => x.version).join(', ') || 'none';
+      throw notFound(`unknown version '${version}' of model '${name}'; versions served: ${served}`);
+    }
+    if (v.state !== 'READY') throw unavailable(`model '${name}' version ${v.version} is not ready: ${v.reason ?? v.state}`);
+    return v;
+  }
+
+  /** Queues a validated request for a READY version. */
+  infer(v: ModelVersion, request: InferRequest, timeoutUs?: number): Promise<InferOutcome> {
+    if (!v.queue) throw new InferenceError('unavailable', `model '${v.model}' version ${v.version} is not ready`);
+    const outcome = v.queue.enqueue(request, timeoutUs);
+    this.dispatcher.notify();
+    return outcome;
+  }
+
+  /** Requests queued or executing over all models. */
+  get pending(): number {
+    let n = 0;
+    for (const m of this.models.values()) for (const v of m.versions) n += v.queue?.pending ?? 0;
+    return n;
+  }
+
+  close(): void {
+    this.dispatcher.close();
+  }
+}

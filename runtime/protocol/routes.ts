@@ -1,0 +1,152 @@
+/**
+ * The Open Inference Protocol (KServe V2) over HTTP, as a Fastify plugin: server and model
+ * health, metadata, and inference with JSON or binary tensors. Health and metadata are answered
+ * from the main thread's state and never wait on a worker.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HEALTH_LIVE_PATH, HEALTH_OK_STATUS, HEALTH_READY_PATH, HEALTH_UNAVAILABLE_STATUS } from '../contract';
+import { InferenceError, invalidArgument } from '../errors';
+import type { Lifecycle } from '../lifecycle';
+import type { RuntimeMetrics } from '../metrics';
+import type { ModelManager, ModelVersion } from '../models/model-manager';
+import { decodeInferRequest, encodeInferResponse } from './codec';
+import type { InferRequest } from './types';
+
+export interface ProtocolRoutesOptions {
+  models: ModelManager;
+  metrics: RuntimeMetrics;
+  lifecycle: Lifecycle;
+  serverName: string;
+  serverVersion: string;
+  maxBodyBytes: number;
+}
+
+/** Extensions this server implements, advertised in `GET /v2`. */
+export const EXTENSIONS = ['binary_tensor_data', 'schedule_policy'];
+
+export const PLATFORM = 'onnx_onnxv1';
+
+interface ModelParams {
+  model: string;
+  version?: string;
+}
+
+/** The request parameter `timeout` (µs), Triton's per-request queue timeout. */
+function requestTimeoutUs(request: InferRequest): number | undefined {
+  const t = request.parameters.timeout;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) {
+    throw invalidArgument(`parameter 'timeout': expected a non-negative integer number of microseconds, got ${JSON.stringify(t)}`);
+  }
+  return t === 0 ? undefined : t;
+}
+
+export function isServerReady(models: ModelManager, lifecycle: Lifecycle): boolean {
+  return lifecycle.phase === 'serving' && models.allReady;
+}
+
+export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesOptions): Promise<void> {
+  const { models, metrics, lifecycle } = opts;
+
+  // Inference bodies are parsed by the protocol codec (JSON or JSON header + binary), not by Fastify.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+
+  app.get(HEALTH_LIVE_PATH, { config: { health: true } }, async (_req, reply) => {
+    reply.code(HEALTH_OK_STATUS).send({ live: true });
+  });
+
+  app.get(HEALTH_READY_PATH, { config: { health: true } }, async (_req, reply) => {
+    const ready = isServerReady(models, lifecycle);
+    metrics.serverReady.set(ready ? 1 : 0);
+    if (ready) return reply.code(HEALTH_OK_STATUS).send({ ready: true });
+    const reason = lifecycle.stopping ? ['draining: the server is shutting down'] : lifecycle.phase === 'starting' ? ['starting'].concat(models.notReadyReasons()) : models.notReadyReasons();
+    return reply.code(HEALTH_UNAVAILABLE_STATUS).send({ ready: false, reason: reason.join('; ') });
+  });
+
+  app.get('/v2', async () => ({ name: opts.serverName, version: opts.serverVersion, extensions: EXTENSIONS }));
+
+  const metadata = (name: string, version?: string) => {
+    const model = models.model(name);
+    const v = models.version(name, version);
+    const signature = v.signature!;
+    const served = version === undefined ? model.versions.filter((x) => x.state === 'READY').map((x) => String(x.version)) : [String(v.version)];
+    return {
+      name,
+      versions: served,
+      platform: PLATFORM,
+      inputs: signature.inputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape })),
+      outputs: signature.outputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape })),
+      ...(v.config.labels || v.config.maxBatchSize ? { parameters: { ...(v.config.labels ? { labels: v.config.labels.join(',') } : {}), max_batch_size: v.config.maxBatchSize } } : {}),
+    };
+  };
+  app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => metadata(req.params.model));
+  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version', async (req) => metadata(req.params.model, req.params.version));
+
+  const modelReady = (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const model = models.model(req.params.model);
+    try {
+      models.version(model.name, req.params.version);
+      return reply.code(HEALTH_OK_STATUS).send({ name: model.name, ready: true });
+    } catch (err) {
+      if (err instanceof InferenceError && err.statusCode === 503) {
+        return reply.code(HEALTH_UNAVAILABLE_STATUS).send({ name: model.name, ready: false, reason: err.message });
+      }
+      throw err;
+    }
+  };
+  app.get<{ Params: ModelParams }>('/v2/models/:model/ready', { config: { health: true } }, modelReady);
+  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/ready', { config: { health: true } }, modelReady);
+
+  // Triton's repository index: every model version with its state and, when not ready, why.
+  app.post('/v2/repository/index', async (): Promise<Array<Record<string, string>>> =>
+    models.list().flatMap((m): Array<Record<string, string>> =>
+      m.error && m.versions.length === 0
+        ? [{ name: m.name, state: 'UNAVAILABLE', reason: m.error }]
+        : m.versions.map((v) => ({ name: m.name, version: String(v.version), state: v.state, ...(v.reason ? { reason: v.reason } : {}) })),
+    ),
+  );
+
+  const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    const v: ModelVersion = models.version(req.params.model, req.params.version);
+    const labels = { model: v.model, version: String(v.version) };
+    req.inferenceLabels = labels;
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const headerLength = req.headers['inference-header-content-length'];
+    try {
+      const request = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, v.signature!, { maxBatchSize: v.config.maxBatchSize });
+      const timeoutUs = requestTimeoutUs(request);
+      const decoded = process.hrtime.bigint();
+      const outcome = await models.infer(v, request, timeoutUs);
+      const executed = process.hrtime.bigint();
+      const encoded = encodeInferResponse({ modelName: v.model, modelVersion: String(v.version), id: request.id, outputs: outcome.outputs }, request);
+      const done = process.hrtime.bigint();
+      metrics.requestSuccess.inc(labels);
+      metrics.queueDuration.inc(labels, outcome.queueUs);
+      metrics.computeInputDuration.inc(labels, Number(decoded - started) / 1000);
+      metrics.computeOutputDuration.inc(labels, Number(done - executed) / 1000);
+      metrics.requestDuration.inc(labels, Number(done - started) / 1000);
+      reply.code(200).headers(encoded.headers).type(encoded.contentType);
+      return reply.send(encoded.body);
+    } catch (err) {
+      const reason = err instanceof InferenceError && err.statusCode === 503 ? 'REJECTED' : err instanceof InferenceError && /could not run/.test(err.message) ? 'BACKEND' : 'OTHER';
+      metrics.requestFailure.inc({ ...labels, reason });
+      metrics.requestDuration.inc(labels, Number(process.hrtime.bigint() - started) / 1000);
+      throw err;
+    }
+  };
+  app.post<{ Params: ModelParams }>('/v2/models/:model/infer', infer);
+  app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', infer);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Model and version of an inference request, for the access log. */
+    inferenceLabels?: { model: string; version: string };
+  }
+  interface FastifyContextConfig {
+    /** Health endpoints: logged at debug, never behind auth. */
+    health?: boolean;
+  }
+}

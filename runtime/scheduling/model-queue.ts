@@ -1,0 +1,109 @@
+/**
+ * One model version's queue of accepted requests: bounded (full → 503 at once), with per-request
+ * deadlines (expired → 503, never run). The dispatcher takes work from it when a worker is free.
+ */
+import { unavailable } from '../errors';
+import type { InferRequest, Tensor } from '../protocol/types';
+import type { QueuePolicy } from '../models/model-config';
+
+export interface InferOutcome {
+  outputs: Tensor[];
+  /** Microseconds between acceptance and dispatch to a worker. */
+  queueUs: number;
+  /** Microseconds inside onnxruntime for the execution this request was part of. */
+  computeUs: number;
+  /** Requests in the execution this request was part of. */
+  batchSize: number;
+}
+
+export interface Pending {
+  request: InferRequest;
+  /** process.hrtime.bigint() at acceptance. */
+  acceptedAt: bigint;
+  resolve(outcome: InferOutcome): void;
+  reject(err: Error): void;
+  timer?: NodeJS.Timeout;
+  settled: boolean;
+}
+
+/** Seconds a shed client is told to wait. Short: queues drain in milliseconds. */
+export const RETRY_AFTER_SECONDS = 1;
+
+export type ShedCause = 'queue_full' | 'timeout';
+
+export class ModelQueue {
+  private readonly items: Pending[] = [];
+  /** Requests taken from the queue and not yet finished. */
+  executing = 0;
+
+  constructor(
+    readonly key: string,
+    readonly policy: QueuePolicy,
+    private readonly onShed: (cause: ShedCause) => void,
+  ) {}
+
+  get waiting(): number {
+    return this.items.length;
+  }
+
+  /** Queued + executing: Triton's pending request count. */
+  get pending(): number {
+    return this.items.length + this.executing;
+  }
+
+  /**
+   * Accepts a request or rejects it at once. `timeoutUs` is the request's own `timeout`
+   * parameter; it may only lower the model's default.
+   */
+  enqueue(request: InferRequest, timeoutUs?: number): Promise<InferOutcome> {
+    if (this.policy.maxQueueSize > 0 && this.items.length >= this.policy.maxQueueSize) {
+      this.onShed('queue_full');
+      return Promise.reject(unavailable(`model ${this.key}: exceeds maximum queue size (${this.policy.maxQueueSize}); retry later`, RETRY_AFTER_SECONDS));
+    }
+    const timeout = effectiveTimeoutUs(this.policy, timeoutUs);
+    return new Promise<InferOutcome>((resolve, reject) => {
+      const pending: Pending = { request, acceptedAt: process.hrtime.bigint(), resolve, reject, settled: false };
+      if (timeout > 0) {
+        pending.timer = setTimeout(() => {
+          const i = this.items.indexOf(pending);
+          if (i === -1) return; // already running: it completes normally
+          this.items.splice(i, 1);
+          pending.settled = true;
+          this.onShed('timeout');
+          reject(unavailable(`model ${this.key}: request timeout expired after ${timeout} µs in the queue`, RETRY_AFTER_SECONDS));
+        }, Math.max(1, Math.ceil(timeout / 1000)));
+      }
+      this.items.push(pending);
+    });
+  }
+
+  /** The oldest waiting request, without removing it. */
+  peek(): Pending | undefined {
+    return this.items[0];
+  }
+
+  /** Removes and returns waiting requests chosen by `pick` (indices into the FIFO, ascending). */
+  take(indices: number[]): Pending[] {
+    const taken: Pending[] = [];
+    for (let k = indices.length - 1; k >= 0; k--) taken.unshift(this.items.splice(indices[k], 1)[0]);
+    for (const p of taken) if (p.timer) clearTimeout(p.timer);
+    this.executing += taken.length;
+    return taken;
+  }
+
+  /** Waiting requests, oldest first (read-only view for batch formation). */
+  snapshot(): readonly Pending[] {
+    return this.items;
+  }
+
+  finished(count: number): void {
+    this.executing -= count;
+  }
+}
+
+export function effectiveTimeoutUs(policy: QueuePolicy, requested?: number): number {
+  const base = policy.defaultTimeoutMicroseconds;
+  if (requested === undefined || !policy.allowTimeoutOverride) return base;
+  if (base === 0) return requested;
+  return Math.min(base, requested);
+}

@@ -1,0 +1,90 @@
+/**
+ * Wires the runtime together and runs its lifecycle: listen (live at once, ready once every model
+ * is loaded and warmed), then on stop: ready turns 503, keep serving for the drain delay, close
+ * the listener, let in-flight requests finish within the exit timeout, release the workers.
+ */
+import pino, { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app';
+import type { RuntimeConfig } from './config';
+import { Lifecycle } from './lifecycle';
+import { RuntimeMetrics } from './metrics';
+import { ModelManager } from './models/model-manager';
+import { WorkerPool } from './workers/worker-pool';
+
+export const VERSION: string = require('../package.json').version;
+
+export interface Runtime {
+  app: FastifyInstance;
+  models: ModelManager;
+  lifecycle: Lifecycle;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  /** The address the server listens on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Resolves once every model is loaded (or has failed to) and readiness can be judged. */
+  loaded: Promise<void>;
+  /** The stop sequence. Resolves true when every in-flight request finished in time. */
+  stop(options?: { skipDrain?: AbortSignal }): Promise<boolean>;
+}
+
+export function createLogger(level: RuntimeConfig['logLevel']): Logger {
+  return pino({
+    level,
+    base: { service: 'onnx-fleet', pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
+  });
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+export async function startRuntime(config: RuntimeConfig, logger = createLogger(config.logLevel)): Promise<Runtime> {
+  const metrics = new RuntimeMetrics();
+  const lifecycle = new Lifecycle();
+  const pool = new WorkerPool({ workers: config.workers });
+  const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
+  const app = buildApp({ models, metrics, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION });
+
+  const url = await app.listen({ host: config.host, port: config.port });
+  logger.info({ url, workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository }, 'listening; loading models');
+
+  const loaded = models.loadAll().then(() => {
+    if (lifecycle.phase !== 'starting') return;
+    lifecycle.to('serving');
+    if (models.allReady) logger.info({ models: models.list().map((m) => m.name) }, 'ready');
+    else logger.error({ reasons: models.notReadyReasons() }, 'not ready: some models cannot be served; readiness stays 503');
+  });
+
+  const stop = async (options: { skipDrain?: AbortSignal } = {}): Promise<boolean> => {
+    lifecycle.to('draining');
+    logger.info({ drainDelaySeconds: config.drainDelaySeconds }, 'draining: readiness now 503, still serving');
+    await sleep(config.drainDelaySeconds * 1000, options.skipDrain);
+    lifecycle.to('closing');
+    logger.info({ pending: models.pending, exitTimeoutSeconds: config.exitTimeoutSeconds }, 'closing listener; finishing in-flight requests');
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      app.close().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.exitTimeoutSeconds * 1000))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      logger.error({ pending: models.pending }, 'exit timeout reached with requests still in flight; closing their connections');
+      app.server.closeAllConnections();
+    }
+    models.close();
+    await pool.close();
+    logger.info('stopped');
+    return finished;
+  };
+
+  return { app, models, lifecycle, metrics, logger, url, loaded, stop };
+}

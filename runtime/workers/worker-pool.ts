@@ -1,0 +1,97 @@
+/**
+ * The inference worker pool: one piscina pool of exactly one thread per worker, so the runtime
+ * can address each worker (load and warm every model version in every worker before readiness)
+ * while piscina keeps each thread alive, restarts it if it dies and queues its tasks.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Piscina from 'piscina';
+import type { LoadResult, LoadTask, RunResult, RunTask, WorkerTask } from './messages';
+
+export interface WorkerPoolOptions {
+  workers: number;
+  /** Compiled worker module; defaults to inference-worker.js next to this file (or in dist/ when run from sources). */
+  filename?: string;
+}
+
+/** Resolves the compiled worker, also when this module runs from TypeScript sources (jest). */
+export function defaultWorkerFile(): string {
+  const sibling = path.join(__dirname, 'inference-worker.js');
+  if (fs.existsSync(sibling)) return sibling;
+  const built = path.resolve(__dirname, '..', '..', 'dist', 'runtime', 'workers', 'inference-worker.js');
+  if (fs.existsSync(built)) return built;
+  throw new Error(`inference worker not found at ${sibling} or ${built}; run \`npm run build\``);
+}
+
+interface Slot {
+  pool: Piscina<WorkerTask, LoadResult | RunResult | null>;
+  inFlight: number;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private closed = false;
+
+  constructor(options: WorkerPoolOptions) {
+    const filename = options.filename ?? defaultWorkerFile();
+    this.slots = Array.from({ length: options.workers }, (_, i) => ({
+      pool: new Piscina<WorkerTask, LoadResult | RunResult | null>({
+        filename,
+        name: 'default',
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Number.POSITIVE_INFINITY,
+        concurrentTasksPerWorker: 1,
+        env: { ...process.env, ONNX_FLEET_WORKER_INDEX: String(i) },
+      }),
+      inFlight: 0,
+    }));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Tasks submitted and not yet finished, over all workers. */
+  get inFlight(): number {
+    return this.slots.reduce((n, s) => n + s.inFlight, 0);
+  }
+
+  /** Workers with nothing to do right now. */
+  get idleWorkers(): number {
+    return this.slots.filter((s) => s.inFlight === 0).length;
+  }
+
+  private async submit<R>(slot: Slot, task: WorkerTask): Promise<R> {
+    if (this.closed) throw new Error('worker pool is closed');
+    slot.inFlight++;
+    try {
+      return (await slot.pool.run(task)) as R;
+    } finally {
+      slot.inFlight--;
+    }
+  }
+
+  /** Loads (and warms) a session in every worker; resolves with the first worker's result. */
+  async loadEverywhere(task: LoadTask): Promise<LoadResult> {
+    const results = await Promise.all(this.slots.map((slot) => this.submit<LoadResult>(slot, task)));
+    return results[0];
+  }
+
+  async unloadEverywhere(key: string): Promise<void> {
+    await Promise.allSettled(this.slots.map((slot) => this.submit(slot, { op: 'unload', key })));
+  }
+
+  /** Runs on the least busy worker. */
+  run(task: RunTask): Promise<RunResult> {
+    let best = this.slots[0];
+    for (const slot of this.slots) if (slot.inFlight < best.inFlight) best = slot;
+    return this.submit<RunResult>(best, task);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.pool.destroy()));
+  }
+}

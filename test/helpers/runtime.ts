@@ -1,0 +1,75 @@
+/**
+ * Starting real runtimes for tests: in-process (startRuntime on port 0) or as a child process
+ * running the compiled CLI exactly as an instance does.
+ */
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import path from 'node:path';
+import pino from 'pino';
+import { loadRuntimeConfig } from '../../runtime/config';
+import { Runtime, startRuntime } from '../../runtime/server';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
+export const EXAMPLES = path.join(ROOT, 'models');
+export const CLI = path.join(ROOT, 'dist', 'runtime', 'main.js');
+
+/** A runtime on a free loopback port with its models loaded. */
+export async function startTestRuntime(repository: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Runtime> {
+  const config = loadRuntimeConfig(['--model-repository', repository, '--port', '0', '--workers', '2', '--intra-op-threads', '1', '--drain-delay', '0', '--exit-timeout', '5', ...extraArgs], env);
+  const runtime = await startRuntime(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  await runtime.loaded;
+  return runtime;
+}
+
+export interface ChildRuntime {
+  proc: ChildProcessWithoutNullStreams;
+  url: string;
+  logs: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `node dist/runtime/main.js serve ...` and waits until it logs the address it listens on. */
+export async function spawnRuntime(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildRuntime> {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        logs.push(line);
+        try {
+          const parsed = JSON.parse(line);
+          if (parsed.url && parsed.msg?.startsWith('listening')) resolve(parsed.url);
+        } catch {
+          /* not JSON */
+        }
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (c: Buffer) => logs.push(c.toString()));
+    void exited.then((code) => reject(new Error(`runtime exited with ${code} before listening:\n${logs.join('\n')}`)));
+  });
+  return { proc, url, logs, exited };
+}
+
+export async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 30_000, stepMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+export async function isReady(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/v2/health/ready`)).status === 200;
+  } catch {
+    return false;
+  }
+}
