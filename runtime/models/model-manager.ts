@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { InferenceError, notFound, unavailable } from '../errors';
 import type { RuntimeMetrics } from '../metrics';
 import type { InferRequest, ModelSignature, TensorSpec } from '../protocol/types';
+import type { BatchPolicy } from '../scheduling/batching';
 import { Dispatcher } from '../scheduling/dispatcher';
 import { ModelExecutor } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
@@ -61,6 +62,20 @@ function warmupFeeds(signature: ModelSignature, config: ModelConfig): WireTensor
   });
 }
 
+/**
+ * Dynamic batching applies only when configured and when every input has a dynamic leading
+ * dimension; otherwise requests run one at a time (and that is logged).
+ */
+function batchPolicy(config: ModelConfig, signature: ModelSignature, log: Logger): BatchPolicy | undefined {
+  if (!config.dynamicBatching || config.maxBatchSize < 1) return undefined;
+  const fixed = signature.inputs.filter((s) => s.shape.length === 0 || s.shape[0] !== -1);
+  if (fixed.length > 0) {
+    log.warn({ inputs: fixed.map((s) => s.name) }, 'dynamic_batching ignored: these inputs have no dynamic leading dimension');
+    return undefined;
+  }
+  return { ...config.dynamicBatching, maxBatchSize: config.maxBatchSize };
+}
+
 export class ModelManager {
   private models = new Map<string, Model>();
   readonly dispatcher: Dispatcher;
@@ -104,7 +119,7 @@ export class ModelManager {
       const loaded = warm ? await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: warm }) : probe;
       v.signature = signature;
       v.queue = new ModelQueue(key, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ model: v.model, version: String(v.version), cause }));
-      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version));
+      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), batchPolicy(v.config, signature, log));
       this.dispatcher.add(v.executor);
       v.state = 'READY';
       this.deps.metrics.modelReady.set({ model: v.model, version: String(v.version) }, 1);

@@ -1,6 +1,6 @@
 /**
- * Runs one model version's queued requests on the worker pool and settles them. Without dynamic
- * batching each execution is one request; batch formation is the batcher's job.
+ * Runs one model version's queued requests on the worker pool and settles them. With dynamic
+ * batching an execution concatenates several requests (see batching.ts); without it, one.
  */
 import { InferenceError, invalidArgument, unavailable } from '../errors';
 import { datatypeOfOrt, ortTypeOf } from '../models/ort-types';
@@ -8,6 +8,7 @@ import type { Tensor } from '../protocol/types';
 import type { SessionSpec, WireTensor } from '../workers/messages';
 import type { WorkerPool } from '../workers/worker-pool';
 import type { RuntimeMetrics } from '../metrics';
+import { BatchPolicy, batchSizeOf, concatInputs, decideBatch, splitOutputs } from './batching';
 import type { BatchDecision, QueueExecutor } from './dispatcher';
 import type { ModelQueue, Pending } from './model-queue';
 
@@ -41,30 +42,33 @@ export class ModelExecutor implements QueueExecutor {
     private readonly metrics: RuntimeMetrics,
     model: string,
     version: string,
+    /** Present when the model is dynamically batched. */
+    private readonly batching?: BatchPolicy,
   ) {
     this.labels = { model, version };
   }
 
-  formBatch(): BatchDecision {
-    return { run: [0] };
+  formBatch(now: bigint): BatchDecision {
+    if (!this.batching) return { run: [0] };
+    return decideBatch(this.queue.snapshot(), this.batching, now);
   }
 
   async execute(batch: Pending[]): Promise<void> {
     const dispatchedAt = process.hrtime.bigint();
-    const [pending] = batch;
     try {
-      const result = await this.pool.run({ op: 'run', ...this.session, inputs: pending.request.inputs.map(toWire) });
+      const inputs = concatInputs(batch);
+      const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) });
+      const sizes = batch.map(batchSizeOf);
+      const perRequest = splitOutputs(result.outputs.map(fromWire), sizes);
       this.metrics.execCount.inc(this.labels);
-      this.metrics.inferenceCount.inc(this.labels, batch.length);
+      this.metrics.inferenceCount.inc(this.labels, sizes.reduce((a, b) => a + b, 0));
       this.metrics.computeInferDuration.inc(this.labels, result.computeUs);
-      pending.resolve({
-        outputs: result.outputs.map(fromWire),
-        queueUs: Number(dispatchedAt - pending.acceptedAt) / 1000,
-        computeUs: result.computeUs,
-        batchSize: 1,
-      });
+      batch.forEach((pending, i) =>
+        pending.resolve({ outputs: perRequest[i], queueUs: Number(dispatchedAt - pending.acceptedAt) / 1000, computeUs: result.computeUs, batchSize: batch.length }),
+      );
     } catch (err) {
-      pending.reject(executionError(`${this.labels.model}/${this.labels.version}`, err));
+      const error = executionError(`${this.labels.model}/${this.labels.version}`, err);
+      for (const pending of batch) pending.reject(error);
     }
   }
 }
