@@ -9,6 +9,7 @@ const HELP = `onnx-fleet — serve ONNX models over the Open Inference Protocol,
 Commands:
   serve   run the inference runtime        onnx-fleet serve --model-repository <dir> [--port 8080]
   synth   print a stack's resource graph   onnx-fleet synth --stack <name> [--config-file <path>] [--json]
+  bundle  build the instance artifact      onnx-fleet bundle [--arch x64|arm64]
 
 Run "onnx-fleet serve --help" for the runtime's options.`;
 
@@ -62,15 +63,26 @@ async function serve(argv: string[]): Promise<number> {
   });
 }
 
+/** Tooling commands live outside the runtime bundle an instance runs; say so instead of crashing. */
+async function tooling<T>(command: string, load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    process.stderr.write(`onnx-fleet: '${command}' is not part of the runtime bundle; run it from the onnx-fleet repository (npx onnx-fleet ${command})\n`);
+    return undefined;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
       return serve(rest);
-    case 'synth': {
-      const { synthCommand } = await import('../infra/synth');
-      return synthCommand(rest);
-    }
+    case 'synth':
+      return (await tooling<typeof import('../infra/synth')>('synth', () => import('../infra/synth')))?.synthCommand(rest) ?? 2;
+    case 'bundle':
+      return (await tooling<typeof import('../bundle/build')>('bundle', () => import('../bundle/build')))?.bundleCommand(rest) ?? 2;
     case undefined:
     case 'help':
     case '--help':
