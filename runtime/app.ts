@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { authPlugin } from './auth';
 import { METRICS_PATH } from './contract';
 import { InferenceError } from './errors';
 import type { Lifecycle } from './lifecycle';
@@ -19,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   maxBodyBytes: number;
   serverVersion: string;
+  /** Bearer tokens required on protocol routes (health and metrics stay open). Empty or absent: no authentication. */
+  authTokens?: readonly string[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -97,6 +100,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).type('application/json').send({ error: `no route ${req.method} ${req.url.split('?')[0]}; see GET /v2 and /v2/models/<model>` });
   });
+
+  // Before any route: its onRequest hook rejects unauthenticated requests before their body is read.
+  void app.register(authPlugin, { tokens: deps.authTokens ?? [] });
 
   app.get(METRICS_PATH, { config: { health: true } }, async (_req, reply) => {
     for (const model of deps.models.list()) {

@@ -6,6 +6,7 @@
 import pino, { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app';
+import { loadAuthTokens } from './auth';
 import type { RuntimeConfig } from './config';
 import { Lifecycle } from './lifecycle';
 import { RuntimeMetrics } from './metrics';
@@ -48,11 +49,12 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 export async function startRuntime(config: RuntimeConfig, logger = createLogger(config.logLevel)): Promise<Runtime> {
+  const authTokens = await loadAuthTokens(config);
   const metrics = new RuntimeMetrics();
   const lifecycle = new Lifecycle();
   const pool = new WorkerPool({ workers: config.workers });
   const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
-  const app = buildApp({ models, metrics, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION });
+  const app = buildApp({ models, metrics, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION, authTokens });
 
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository }, 'listening; loading models');
