@@ -333,17 +333,18 @@ function floatText(data: ArrayLike<number>): string {
   let finite = true;
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    if (v - v !== 0) {
+    if (v - v !== 0 || (v === 0 && 1 / v < 0)) {
       finite = false;
       break;
     }
   }
   // Array.prototype.join prints numbers exactly as JSON.stringify does (shortest round-trip form).
   if (finite) return `[${Array.prototype.join.call(data, ',')}]`;
+  // Slow path: non-finite values as strings, and -0 kept as the (valid JSON) literal -0.
   const parts = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    parts[i] = v - v === 0 ? String(v) : v !== v ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
+    parts[i] = v - v === 0 ? (v === 0 && 1 / v < 0 ? '-0' : String(v)) : v !== v ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
   }
   return `[${parts.join(',')}]`;
 }
