@@ -68,7 +68,8 @@ async function tooling<T>(command: string, load: () => Promise<T>): Promise<T | 
   try {
     return await load();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw err;
     process.stderr.write(`onnx-fleet: '${command}' is not part of the runtime bundle; run it from the onnx-fleet repository (npx onnx-fleet ${command})\n`);
     return undefined;
   }
@@ -82,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     case 'synth':
       return (await tooling<typeof import('../infra/synth')>('synth', () => import('../infra/synth')))?.synthCommand(rest) ?? 2;
     case 'bundle':
-      return (await tooling<typeof import('../bundle/build')>('bundle', () => import('../bundle/build')))?.bundleCommand(rest) ?? 2;
+      return (await tooling<typeof import('../packaging/build')>('bundle', () => import('../packaging/build')))?.bundleCommand(rest) ?? 2;
     case undefined:
     case 'help':
     case '--help':

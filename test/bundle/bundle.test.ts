@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildBundle, BundleResult, NODE_VERSION } from '../../bundle/build';
+import { buildBundle, BundleResult, NODE_VERSION } from '../../packaging/build';
 import { STOP_TIMEOUT_SECONDS } from '../../runtime/contract';
 import { EXAMPLES, isReady, waitFor } from '../helpers/runtime';
 

@@ -10,7 +10,7 @@
  *   systemd/onnx-fleet.service
  *   manifest.json             versions and the SHA-256 of every other file
  *
- * Same inputs, same bytes: the archive is written deterministically (bundle/tar.ts).
+ * Same inputs, same bytes: the archive is written deterministically (packaging/tar.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,7 +30,7 @@ export const NODE_VERSION = '22.23.3';
 function findRoot(start: string): string {
   for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'onnx-fleet') return dir;
+    if (fs.existsSync(pkg) && fs.existsSync(path.join(dir, 'tsconfig.json')) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'onnx-fleet') return dir;
   }
   throw new Error(`cannot find the onnx-fleet repository above ${start}`);
 }
@@ -86,7 +86,7 @@ async function compileRuntime(outdir: string): Promise<void> {
         // The Pulumi program and the bundler are not part of the runtime an instance runs.
         name: 'exclude-tooling',
         setup(build) {
-          build.onResolve({ filter: /^\.\.\/(infra|bundle)\// }, (args) => ({ path: args.path, external: true }));
+          build.onResolve({ filter: /^\.\.\/(infra|packaging)\// }, (args) => ({ path: args.path, external: true }));
         },
       },
     ],
