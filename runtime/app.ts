@@ -3,7 +3,7 @@
  * and tests use `inject` or listen on port 0.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth';
 import { METRICS_PATH } from './contract';
@@ -43,7 +43,8 @@ function clientErrorMessage(err: FastifyError, maxBodyBytes: number): string {
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The access log is our own onResponse line (one per request); Fastify's two default lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxBodyBytes,
     requestIdHeader: false,
     genReqId: (req) => {
