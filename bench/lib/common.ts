@@ -1,0 +1,192 @@
+/**
+ * Shared helpers for the benchmark: free ports, child servers, readiness, percentiles, RSS.
+ * Everything under test runs in a child process; the orchestrator only generates load.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const DIST = path.join(ROOT, 'dist');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+  /** Last lines of output, for error messages. */
+  tail: string[];
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <script> ...args` and waits until GET <url>/v2/health/ready answers 200. */
+export async function spawnServer(script: string, args: string[], port: number, timeoutMs = 60_000): Promise<Child> {
+  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const tail: string[] = [];
+  const keep = (c: Buffer) => {
+    for (const line of c.toString().split('\n')) if (line.trim()) tail.push(line);
+    if (tail.length > 40) tail.splice(0, tail.length - 40);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((r) => proc.on('exit', () => ((exited = true), r())));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${path.basename(script)} exited before it was ready:\n${tail.join('\n')}`);
+    try {
+      const res = await fetch(`${url}/v2/health/ready`);
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${path.basename(script)} not ready within ${timeoutMs} ms:\n${tail.join('\n')}`);
+    }
+    await sleep(100);
+  }
+  const stop = async () => {
+    if (exited) return;
+    proc.kill('SIGTERM');
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exit;
+    clearTimeout(killer);
+  };
+  return { proc, url, tail, stop };
+}
+
+/** Runs `node <script> ...args` to completion and parses the last stdout line as JSON. */
+export function runJson<T>(script: string, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    proc.on('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`${path.basename(script)} exited with ${code}:\n${err}${out}`));
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`${path.basename(script)} printed no JSON result:\n${err}${out}`));
+      }
+    });
+  });
+}
+
+/** Percentile (nearest rank) of an unsorted sample, in the sample's unit. */
+export function percentile(sample: number[], p: number): number {
+  if (sample.length === 0) return NaN;
+  const sorted = Float64Array.from(sample).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Resident set size of a process in MiB (Linux /proc), or NaN elsewhere. */
+export function rssMiB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Load average and busy CPU share over a short window, to note a machine that was not idle. */
+export async function cpuBusy(windowMs = 1000): Promise<{ loadavg1: number; busyPercent: number }> {
+  const read = () => {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = line[3] + (line[4] ?? 0);
+    const total = line.reduce((a, b) => a + b, 0);
+    return { idle, total };
+  };
+  try {
+    const a = read();
+    await sleep(windowMs);
+    const b = read();
+    const busy = 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+    return { loadavg1: Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]), busyPercent: Math.round(busy * 1000) / 10 };
+  } catch {
+    return { loadavg1: NaN, busyPercent: NaN };
+  }
+}
+
+export const round = (x: number, digits = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
+
+/** CPU time (jiffies) of the given processes, all threads included, from /proc/<pid>/stat. */
+function processJiffies(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      /* exited */
+    }
+  }
+  return sum;
+}
+
+function machineJiffies(): { busy: number; total: number } {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+
+/**
+ * Measures how much of the machine something other than the benchmark used while it ran:
+ * machine busy time minus the CPU time of the benchmark's own processes, as % of all cores.
+ */
+export class ForeignCpu {
+  private start?: { m: { busy: number; total: number }; ours: number };
+  constructor(private readonly pids: () => number[]) {}
+  begin(): void {
+    try {
+      this.start = { m: machineJiffies(), ours: processJiffies(this.pids()) };
+    } catch {
+      this.start = undefined;
+    }
+  }
+  end(): number {
+    if (!this.start) return NaN;
+    try {
+      const m = machineJiffies();
+      const ours = processJiffies(this.pids());
+      const total = m.total - this.start.m.total;
+      const foreign = m.busy - this.start.m.busy - (ours - this.start.ours);
+      return total > 0 ? round(Math.max(0, (foreign / total) * 100), 1) : NaN;
+    } catch {
+      return NaN;
+    }
+  }
+}
+
+/** Waits (up to maxMs) until the machine is idle enough to measure, and reports what it saw. */
+export async function waitForIdle(maxBusyPercent: number, maxMs: number, log: (msg: string) => void): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let busy = (await cpuBusy(1000)).busyPercent;
+  if (!(busy > maxBusyPercent)) return busy;
+  log(`machine busy (${busy}% CPU from other work); waiting up to ${Math.round(maxMs / 1000)}s for it to settle`);
+  while (Date.now() < deadline && busy > maxBusyPercent) busy = (await cpuBusy(2000)).busyPercent;
+  if (busy > maxBusyPercent) log(`still busy (${busy}% CPU); measuring anyway — this cell's numbers are pessimistic`);
+  return busy;
+}

@@ -1,0 +1,88 @@
+/** The shape of bench/results/latest.json, shared by the orchestrator, the chart and the table. */
+import type { InProcessResult } from './in-process';
+
+export const SCENARIOS = ['bare-fastify', 'naive-handler', 'fleet-json', 'fleet-binary'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export const SCENARIO_LABELS: Record<Scenario, string> = {
+  'bare-fastify': 'bare Fastify (constant)',
+  'naive-handler': 'naive handler',
+  'fleet-json': 'onnx-fleet, JSON tensors',
+  'fleet-binary': 'onnx-fleet, binary tensors',
+};
+
+export interface HealthProbe {
+  probes: number;
+  failures: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface Cell {
+  scenario: Scenario;
+  concurrency: number;
+  /** Successful (2xx) responses per second: the throughput reported everywhere. */
+  okPerSecond: number;
+  /** Latency percentiles of the successful responses, ms. */
+  p50: number;
+  p99: number;
+  ok: number;
+  /** Responses with a status other than 2xx, by status (503 = shed by the queue). */
+  non2xx: Record<string, number>;
+  /** p99 latency of the non-2xx responses (how fast shedding answers), ms. */
+  non2xxP99?: number;
+  errors: number;
+  timeouts: number;
+  durationSeconds: number;
+  /** /v2/health/ready probed at 20 Hz from another process during the cell. */
+  health?: HealthProbe;
+  /** CPU used by other processes on the machine during the cell, % of all cores (others share this box). */
+  foreignCpuPercent: number;
+  /** Server resident memory at the end of the cell, MiB. */
+  rssMiB: number;
+  ratios?: { vsInProcessPeak: number; vsBareFastify: number; vsNaive: number };
+}
+
+export interface OverloadCell extends Cell {
+  /** Offered rate (requests/s): 3× the best sustained onnx-fleet binary throughput. */
+  offeredPerSecond: number;
+  /** What autocannon actually sent (responses of any status and errors per second). */
+  sentPerSecond: number;
+  sustainablePerSecond: number;
+  /** p99 of the same scenario at concurrency 1 (the unloaded p99). */
+  unloadedP99: number;
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+}
+
+export interface ModelResult {
+  name: string;
+  label: string;
+  inProcess: InProcessResult;
+  cells: Cell[];
+  overload?: OverloadCell;
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  mode: 'full' | 'quick';
+  secondsPerCell: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    onnxruntimeNode: string;
+    fastify: string;
+    autocannon: string;
+    /** Sampled before and after the run: other work on the machine skews every number. */
+    before: { loadavg1: number; busyPercent: number };
+    after: { loadavg1: number; busyPercent: number };
+  };
+  onnxFleet: {
+    args: string[];
+    configs: Record<string, unknown>;
+  };
+  models: ModelResult[];
+  wallSeconds: number;
+}
