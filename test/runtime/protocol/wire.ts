@@ -138,7 +138,10 @@ export function parseResponse(encoded: { body: Buffer; contentType: string; head
       if (v === 'NaN') return NaN;
       if (v === 'Infinity') return Infinity;
       if (v === '-Infinity') return -Infinity;
-      if ((o.datatype === 'INT64' || o.datatype === 'UINT64') && typeof v === 'number') return BigInt(v);
+      const big = o.datatype === 'INT64' || o.datatype === 'UINT64';
+      if (big && typeof v === 'number') return BigInt(v);
+      // The exact parser keeps any unsafe integer literal as BigInt, floats like -2^53 included.
+      if (!big && typeof v === 'bigint') return Number(v);
       return v;
     });
     return { name: o.name, datatype: o.datatype, shape: o.shape, binary: false, values };
