@@ -62,9 +62,9 @@ export function withQueueBound(config: Record<string, unknown>, maxQueueSize: nu
   return out;
 }
 
-function linkVersion(from: string, toDir: string): void {
-  fs.mkdirSync(path.dirname(toDir), { recursive: true });
-  fs.symlinkSync(from, toDir, 'dir');
+/** Copies a version directory (the repository scan does not follow directory symlinks). */
+function copyVersion(from: string, toDir: string): void {
+  fs.cpSync(from, toDir, { recursive: true, dereference: true });
 }
 
 /** Builds the repository in a fresh temporary directory and returns its path. */
@@ -77,7 +77,7 @@ export function buildFleetRepository(options: FleetRepositoryOptions): string {
     let config: Record<string, unknown>;
     if (fs.existsSync(path.join(example, '1', 'model.onnx'))) {
       for (const v of fs.readdirSync(example)) {
-        if (/^\d+$/.test(v)) linkVersion(path.join(example, v), path.join(modelDir, v));
+        if (/^\d+$/.test(v)) copyVersion(path.join(example, v), path.join(modelDir, v));
       }
       config = readConfig(path.join(example, 'config.json'));
     } else if (name === 'iris') {
@@ -95,7 +95,7 @@ export function buildFleetRepository(options: FleetRepositoryOptions): string {
   if (options.withBroken) {
     const fixture = path.join(FIXTURES, 'broken');
     if (fs.existsSync(fixture)) {
-      fs.symlinkSync(fixture, path.join(dir, 'broken'), 'dir');
+      fs.cpSync(fixture, path.join(dir, 'broken'), { recursive: true, dereference: true });
     } else {
       fs.mkdirSync(path.join(dir, 'broken', '1'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'broken', '1', 'model.onnx'), 'this is not an ONNX model\n');
