@@ -338,8 +338,8 @@ function floatText(data: ArrayLike<number>): string {
       break;
     }
   }
-  // Array.prototype.join prints numbers exactly as JSON.stringify does (shortest round-trip form).
-  if (finite) return `[${Array.prototype.join.call(data, ',')}]`;
+  // All finite and no -0: JSON.stringify of a plain array is the fastest exact (shortest round-trip) form.
+  if (finite) return JSON.stringify(Array.from(data));
   // Slow path: non-finite values as strings, and -0 kept as the (valid JSON) literal -0.
   const parts = new Array<string>(n);
   for (let i = 0; i < n; i++) {
@@ -372,6 +372,6 @@ export function encodeJsonData(tensor: Tensor): string {
       return floatText(data as ArrayLike<number>);
     default:
       // Integer types, 64-bit ones included: BigInt arrays join to exact decimal digits.
-      return `[${Array.prototype.join.call(data, ',')}]`;
+      return `[${(tensor.data as { join(separator: string): string }).join(',')}]`;
   }
 }
