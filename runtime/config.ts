@@ -49,6 +49,9 @@ interface OptionDef {
   default?: (partial: Partial<RuntimeConfig>) => string | number | undefined;
 }
 
+/** Largest request body accepted by default; ingresses in front of the runtime use the same limit. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
 const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 /** The defaults live here and nowhere else. */
@@ -64,7 +67,7 @@ export const OPTIONS: readonly OptionDef[] = [
   },
   { key: 'drainDelaySeconds', flag: 'drain-delay', env: ENV.drainDelaySeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds to keep serving after SIGTERM while readiness answers 503', default: () => DRAIN_DELAY_SECONDS },
   { key: 'exitTimeoutSeconds', flag: 'exit-timeout', env: ENV.exitTimeoutSeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds in-flight requests get to finish once the listener is closed', default: () => EXIT_TIMEOUT_SECONDS },
-  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: ENV.maxBodyBytes, kind: { type: 'int', min: 1024, max: 2 ** 31 - 1 }, help: 'largest request body accepted (larger: 413)', default: () => 64 * 1024 * 1024 },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: ENV.maxBodyBytes, kind: { type: 'int', min: 1024, max: 2 ** 31 - 1 }, help: 'largest request body accepted (larger: 413)', default: () => DEFAULT_MAX_BODY_BYTES },
   { key: 'logLevel', flag: 'log-level', env: ENV.logLevel, kind: { type: 'enum', values: LOG_LEVELS }, help: 'pino log level', default: () => 'info' },
   { key: 'authTokensFile', flag: 'auth-tokens-file', env: ENV.authTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) required on inference and metadata routes' },
   { key: 'authTokens', flag: 'auth-tokens', env: ENV.authTokens, kind: { type: 'string' }, help: 'comma-separated bearer tokens (alternative to --auth-tokens-file)' },

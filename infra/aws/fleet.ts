@@ -1,0 +1,181 @@
+/**
+ * The runtime fleet: a launch template (IMDSv2 only, encrypted EBS, no public address, detailed
+ * monitoring, the instance role, the bootstrap user data) and the Auto Scaling group behind the
+ * load balancer. Instances failing the load balancer's health checks are replaced (ELB health
+ * checks); a changed bundle, model set or template rolls through the group with checkpoints and
+ * rolls back when alarms fire; capacity follows request count and CPU.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
+import type { Arch, ScalingConfig, SpotConfig } from '../config';
+import { STACK_TAG_KEY } from './instance-role';
+
+export interface FleetArgs {
+  subnetIds: pulumi.Input<string>[];
+  securityGroupId: pulumi.Input<string>;
+  instanceProfileArn: pulumi.Input<string>;
+  instanceType: string;
+  arch: Arch;
+  userData: pulumi.Input<string>;
+  targetGroupArn: pulumi.Input<string>;
+  /** `<alb arn suffix>/<target group arn suffix>`, for the request-count target tracking. */
+  requestCountResourceLabel: pulumi.Input<string>;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  spot?: SpotConfig;
+  warmPool?: { enabled: boolean; minSize: number };
+  scaling: ScalingConfig;
+  /** CloudWatch alarms that stop and roll back an instance refresh. */
+  rollbackAlarmNames: pulumi.Input<string>[];
+  stackTag: string;
+  /** Root volume size, GiB. Default 30. */
+  volumeSizeGb?: number;
+  tags?: Record<string, string>;
+}
+
+export const FLEET_DEFAULTS = {
+  volumeSizeGb: 30,
+  /** Checkpoints of an instance refresh: pause at each share of the fleet replaced. */
+  checkpointPercentages: [25, 50, 100],
+  checkpointDelaySeconds: 300,
+  minHealthyPercentage: 100,
+  maxHealthyPercentage: 150,
+};
+
+/** Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter. */
+export function amiParameter(arch: Arch): string {
+  return `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch === 'arm64' ? 'arm64' : 'x86_64'}`;
+}
+
+export class Fleet extends pulumi.ComponentResource {
+  readonly launchTemplate: aws.ec2.LaunchTemplate;
+  readonly group: aws.autoscaling.Group;
+  readonly policies: aws.autoscaling.Policy[] = [];
+  readonly schedules: aws.autoscaling.Schedule[] = [];
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('onnx-fleet:aws:Fleet', name, {}, opts);
+    const parent = { parent: this };
+    const d = FLEET_DEFAULTS;
+    if (args.maxSize < args.minSize) throw new Error(`Fleet ${name}: maxSize ${args.maxSize} < minSize ${args.minSize}`);
+    const tags = { ...(args.tags ?? {}), [STACK_TAG_KEY]: args.stackTag };
+
+    this.launchTemplate = new aws.ec2.LaunchTemplate(
+      name,
+      {
+        imageId: amiParameter(args.arch),
+        instanceType: args.instanceType,
+        userData: pulumi.output(args.userData).apply((u) => Buffer.from(u).toString('base64')),
+        iamInstanceProfile: { arn: args.instanceProfileArn },
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
+        monitoring: { enabled: true },
+        ebsOptimized: 'true',
+        networkInterfaces: [{ associatePublicIpAddress: 'false', deleteOnTermination: 'true', securityGroups: [args.securityGroupId] }],
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: args.volumeSizeGb ?? d.volumeSizeGb, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: 'instance', tags: { ...tags, Name: name } },
+          { resourceType: 'volume', tags },
+        ],
+        tags,
+      },
+      parent,
+    );
+
+    const templateRef = { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply((v) => String(v)) };
+    const spot = args.spot?.enabled ? args.spot : undefined;
+    this.group = new aws.autoscaling.Group(
+      name,
+      {
+        vpcZoneIdentifiers: args.subnetIds,
+        minSize: args.minSize,
+        maxSize: args.maxSize,
+        desiredCapacity: args.desiredCapacity,
+        // Replace instances the load balancer finds unhealthy, but not while they load and warm models.
+        healthCheckType: 'ELB',
+        healthCheckGracePeriod: STARTUP_BUDGET_SECONDS,
+        defaultInstanceWarmup: STARTUP_BUDGET_SECONDS,
+        targetGroupArns: [args.targetGroupArn],
+        capacityRebalance: spot ? true : undefined,
+        launchTemplate: spot ? undefined : templateRef,
+        mixedInstancesPolicy: spot
+          ? {
+              instancesDistribution: {
+                onDemandBaseCapacity: spot.onDemandBase,
+                onDemandPercentageAboveBaseCapacity: spot.onDemandPercentage,
+                spotAllocationStrategy: 'price-capacity-optimized',
+              },
+              launchTemplate: { launchTemplateSpecification: { launchTemplateId: templateRef.id, version: templateRef.version }, overrides: spot.instanceTypes.map((t) => ({ instanceType: t })) },
+            }
+          : undefined,
+        warmPool: args.warmPool?.enabled ? { poolState: 'Stopped', minSize: args.warmPool.minSize, instanceReusePolicy: { reuseOnScaleIn: true } } : undefined,
+        instanceMaintenancePolicy: { minHealthyPercentage: d.minHealthyPercentage, maxHealthyPercentage: d.maxHealthyPercentage },
+        instanceRefresh: {
+          strategy: 'Rolling',
+          preferences: {
+            minHealthyPercentage: d.minHealthyPercentage,
+            maxHealthyPercentage: d.maxHealthyPercentage,
+            instanceWarmup: String(STARTUP_BUDGET_SECONDS),
+            checkpointPercentages: d.checkpointPercentages,
+            checkpointDelay: String(d.checkpointDelaySeconds),
+            autoRollback: true,
+            alarmSpecification: { alarms: args.rollbackAlarmNames },
+            skipMatching: true,
+          },
+        },
+        enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupPendingInstances', 'GroupTerminatingInstances'],
+        metricsGranularity: '1Minute',
+        tags: Object.entries({ ...tags, Name: name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      },
+      // Autoscaling owns the desired count once the group exists; `pulumi up` must not fight it.
+      { parent: this, ignoreChanges: ['desiredCapacity'] },
+    );
+
+    const groupName = this.group.name;
+    this.policies.push(
+      new aws.autoscaling.Policy(`${name}-requests`, {
+        autoscalingGroupName: groupName,
+        policyType: 'TargetTrackingScaling',
+        targetTrackingConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: 'ALBRequestCountPerTarget', resourceLabel: args.requestCountResourceLabel },
+          targetValue: args.scaling.requestsPerTarget,
+        },
+      }, parent),
+      new aws.autoscaling.Policy(`${name}-cpu`, {
+        autoscalingGroupName: groupName,
+        policyType: 'TargetTrackingScaling',
+        targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' }, targetValue: args.scaling.cpuTarget },
+      }, parent),
+    );
+    if (args.scaling.predictive) {
+      this.policies.push(
+        new aws.autoscaling.Policy(`${name}-predictive`, {
+          autoscalingGroupName: groupName,
+          policyType: 'PredictiveScaling',
+          predictiveScalingConfiguration: {
+            mode: 'ForecastAndScale',
+            schedulingBufferTime: String(STARTUP_BUDGET_SECONDS),
+            maxCapacityBreachBehavior: 'HonorMaxCapacity',
+            metricSpecification: { targetValue: args.scaling.cpuTarget, predefinedMetricPairSpecification: { predefinedMetricType: 'ASGCPUUtilization' } },
+          },
+        }, parent),
+      );
+    }
+    for (const s of args.scaling.schedules) {
+      this.schedules.push(
+        new aws.autoscaling.Schedule(`${name}-${s.name}`, {
+          autoscalingGroupName: groupName,
+          scheduledActionName: s.name,
+          recurrence: s.recurrence,
+          timeZone: s.timeZone,
+          minSize: s.minSize,
+          maxSize: s.maxSize,
+          desiredCapacity: s.desiredCapacity,
+        }, parent),
+      );
+    }
+    this.registerOutputs({ groupName, launchTemplateId: this.launchTemplate.id });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * What a runtime instance may do, and nothing more: read the artifact bucket, write (and list)
+ * the capture shard buckets, read the database's master secret, use the stack's key for those,
+ * and mark itself unhealthy in its own Auto Scaling group. Plus SSM Session Manager for operators.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
+export interface InstanceRoleArgs {
+  artifactBucketArn: pulumi.Input<string>;
+  shardBucketArns: pulumi.Input<string>[];
+  databaseSecretArn: pulumi.Input<string>;
+  kmsKeyArn: pulumi.Input<string>;
+  /** Value of the `onnx-fleet:stack` tag on the stack's Auto Scaling groups. */
+  stackTag: string;
+  tags?: Record<string, string>;
+}
+
+export const STACK_TAG_KEY = 'onnx-fleet:stack';
+
+export class InstanceRole extends pulumi.ComponentResource {
+  readonly role: aws.iam.Role;
+  readonly profile: aws.iam.InstanceProfile;
+  readonly policy: aws.iam.RolePolicy;
+
+  constructor(name: string, args: InstanceRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('onnx-fleet:aws:InstanceRole', name, {}, opts);
+    const parent = { parent: this };
+    this.role = new aws.iam.Role(
+      name,
+      {
+        assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+        tags: args.tags,
+      },
+      parent,
+    );
+    const document = pulumi.all([args.artifactBucketArn, pulumi.all(args.shardBucketArns), args.databaseSecretArn, args.kmsKeyArn]).apply(([artifacts, shards, secret, key]) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'ReadArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${artifacts}/*`] },
+          { Sid: 'WriteCaptureShards', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: shards.map((s) => `${s}/*`) },
+          { Sid: 'ListCaptureShards', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: shards },
+          { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secret] },
+          { Sid: 'UseStackKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [key] },
+          {
+            Sid: 'MarkSelfUnhealthy',
+            Effect: 'Allow',
+            Action: ['autoscaling:SetInstanceHealth'],
+            Resource: ['*'],
+            Condition: { StringEquals: { [`autoscaling:ResourceTag/${STACK_TAG_KEY}`]: args.stackTag } },
+          },
+        ],
+      }),
+    );
+    this.policy = new aws.iam.RolePolicy(name, { role: this.role.id, policy: document }, parent);
+    new aws.iam.RolePolicyAttachment(`${name}-ssm`, { role: this.role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
+    this.profile = new aws.iam.InstanceProfile(name, { role: this.role.name, tags: args.tags }, parent);
+    this.registerOutputs({ roleArn: this.role.arn, profileArn: this.profile.arn });
+  }
+}

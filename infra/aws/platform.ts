@@ -1,0 +1,130 @@
+/**
+ * The AWS target: every component of the platform composed from one validated stack config.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { StackConfig } from '../config';
+import { Artifacts } from './artifacts';
+import { Dashboard } from './dashboard';
+import { Fleet } from './fleet';
+import { InstanceRole } from './instance-role';
+import { accessLogStatements, LoadBalancer } from './load-balancer';
+import { Monitoring } from './monitoring';
+import { Network } from './network';
+import { ReplicatedDatabase } from './replicated-database';
+import { SecureBucket } from './secure-bucket';
+import { ShardedStorage } from './sharded-storage';
+import { renderUserData } from './user-data';
+
+export interface AwsPlatformArgs {
+  config: StackConfig;
+  /** Stack name, used to tag and scope what instances may touch. */
+  stack: string;
+}
+
+export class AwsPlatform extends pulumi.ComponentResource {
+  readonly albDnsName: pulumi.Output<string>;
+  readonly writerEndpoint: pulumi.Output<string>;
+  readonly readerEndpoints: pulumi.Output<string[]>;
+  readonly shardBuckets: pulumi.Output<string[]>;
+  readonly artifactBucket: pulumi.Output<string>;
+  readonly dashboardName: pulumi.Output<string>;
+
+  constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('onnx-fleet:aws:Platform', name, {}, opts);
+    const c = args.config;
+    const prod = c.environment === 'prod';
+    const tags = { 'onnx-fleet:environment': c.environment, 'onnx-fleet:stack': args.stack };
+    const parent = { parent: this };
+
+    const key = new aws.kms.Key(`${name}-data`, { description: `onnx-fleet ${args.stack}: S3, RDS, Secrets Manager, SNS`, enableKeyRotation: true, deletionWindowInDays: prod ? 30 : 7, tags }, parent);
+    const network = new Network(`${name}-net`, { availabilityZones: c.availabilityZones, cidrBlock: c.vpcCidr, natGateways: c.natGateways, region: c.region, tags }, parent);
+    const storage = new ShardedStorage(`${name}-shard`, { shards: c.shards, kmsKeyArn: key.arn, tags }, parent);
+    const artifacts = new Artifacts(`${name}-artifacts`, { kmsKeyArn: key.arn, bundleFile: c.runtimeBundle, modelRepository: c.modelRepository, tags }, parent);
+    const database = new ReplicatedDatabase(`${name}-db`, {
+      subnetIds: network.privateSubnets.map((s) => s.id),
+      securityGroupId: network.databaseSecurityGroup.id,
+      kmsKeyArn: key.arn,
+      availabilityZones: c.availabilityZones,
+      ...c.database,
+      protect: prod,
+      tags,
+    }, parent);
+    const logs = prod ? new SecureBucket(`${name}-alb-logs`, { expireDays: 90, extraStatements: accessLogStatements(c.region), tags }, parent).bucket : undefined;
+    const lb = new LoadBalancer(`${name}-alb`, {
+      vpcId: network.vpc.id,
+      subnetIds: network.publicSubnets.map((s) => s.id),
+      securityGroupId: network.albSecurityGroup.id,
+      region: c.region,
+      algorithm: c.loadBalancingAlgorithm,
+      certificateArn: c.certificateArn,
+      canaryWeight: c.canaryWeight,
+      deletionProtection: prod,
+      accessLogBucket: logs?.bucket,
+      tags,
+    }, parent);
+    const role = new InstanceRole(`${name}-instance`, {
+      artifactBucketArn: artifacts.bucket.arn,
+      shardBucketArns: storage.shardArns,
+      databaseSecretArn: database.secretArn,
+      kmsKeyArn: key.arn,
+      stackTag: args.stack,
+      tags,
+    }, parent);
+    const monitoring = new Monitoring(`${name}-monitoring`, {
+      albArnSuffix: lb.alb.arnSuffix,
+      targetGroupArnSuffix: lb.targetGroup.arnSuffix,
+      databaseIdentifiers: { primary: database.primary.identifier, replicas: database.replicas.map((r) => r.identifier) },
+      kmsKeyArn: key.arn,
+      latencyP99Seconds: c.latencyP99AlarmSeconds,
+      alarmEmail: c.alarmEmail,
+      tags,
+    }, parent);
+
+    const userData = pulumi
+      .all([artifacts.bucket.bucket, storage.shardNames, database.writerEndpoint, database.readerEndpoints, database.secretArn])
+      .apply(([bucket, shards, writer, readers, secretArn]) =>
+        renderUserData({
+          region: c.region,
+          artifactBucket: bucket,
+          bundle: artifacts.bundle,
+          models: artifacts.models,
+          shardBuckets: shards,
+          database: { writerHost: writer, readerHosts: readers, name: database.databaseName, secretArn },
+        }),
+      );
+    const fleetArgs = (targetGroup: aws.lb.TargetGroup, minSize: number, maxSize: number, desired: number) => ({
+      subnetIds: network.privateSubnets.map((s) => s.id),
+      securityGroupId: network.instanceSecurityGroup.id,
+      instanceProfileArn: role.profile.arn,
+      instanceType: c.instanceType,
+      arch: c.arch,
+      userData,
+      targetGroupArn: targetGroup.arn,
+      requestCountResourceLabel: pulumi.interpolate`${lb.alb.arnSuffix}/${targetGroup.arnSuffix}`,
+      minSize,
+      maxSize,
+      desiredCapacity: desired,
+      spot: c.spot,
+      warmPool: c.warmPool,
+      scaling: c.scaling,
+      rollbackAlarmNames: monitoring.rollbackAlarmNames,
+      stackTag: args.stack,
+      tags,
+    });
+    const fleet = new Fleet(`${name}-fleet`, fleetArgs(lb.targetGroup, c.minSize, c.maxSize, c.desiredCapacity), parent);
+    if (lb.canaryTargetGroup) {
+      // The canary fleet runs the same template; deploy a candidate by pointing its stack at a new bundle.
+      new Fleet(`${name}-canary`, { ...fleetArgs(lb.canaryTargetGroup, 1, Math.max(1, Math.ceil(c.maxSize / 4)), 1), warmPool: undefined, scaling: { ...c.scaling, predictive: false, schedules: [] } }, parent);
+    }
+    const dashboard = new Dashboard(`${name}-dashboard`, { region: c.region, albArnSuffix: lb.alb.arnSuffix, targetGroupArnSuffix: lb.targetGroup.arnSuffix, autoscalingGroupName: fleet.group.name, databaseIdentifier: database.primary.identifier }, parent);
+
+    this.albDnsName = lb.dnsName;
+    this.writerEndpoint = database.writerEndpoint;
+    this.readerEndpoints = database.readerEndpoints;
+    this.shardBuckets = storage.shardNames;
+    this.artifactBucket = artifacts.bucket.bucket;
+    this.dashboardName = dashboard.dashboard.dashboardName;
+    this.registerOutputs({ albDnsName: this.albDnsName, writerEndpoint: this.writerEndpoint, readerEndpoints: this.readerEndpoints, shardBuckets: this.shardBuckets, artifactBucket: this.artifactBucket, dashboardName: this.dashboardName });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `onnx-fleet synth --stack <name> [--config-file <path>] [--json]`: runs the Pulumi program
+ * in-process under mocks with a stack's config file and prints the resource graph — what
+ * `pulumi up` would create — with no cloud account and no Pulumi CLI.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError } from './config';
+import { ResourceRecord, runProgramUnderMocks } from './testing/mock-run';
+
+const USAGE = 'usage: onnx-fleet synth --stack <name> [--config-file <path>] [--json]';
+
+/** Finds the repository's stacks/ directory (from sources or from dist/). */
+function stacksDir(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'Pulumi.yaml')) && fs.existsSync(path.join(dir, 'stacks'))) return path.join(dir, 'stacks');
+  }
+  return path.resolve('stacks');
+}
+
+/** A stack file's `config:` block as Pulumi hands it to a program: objects and lists as JSON. */
+export function readStackFile(file: string): Record<string, string> {
+  const doc = YAML.parse(fs.readFileSync(file, 'utf8')) ?? {};
+  const config = (doc.config ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** Settings worth seeing in the tree, per resource type. */
+const KEY_SETTINGS: Record<string, string[]> = {
+  'aws:ec2/vpc:Vpc': ['cidrBlock'],
+  'aws:ec2/subnet:Subnet': ['availabilityZone', 'cidrBlock'],
+  'aws:lb/loadBalancer:LoadBalancer': ['internal', 'dropInvalidHeaderFields', 'enableDeletionProtection'],
+  'aws:lb/targetGroup:TargetGroup': ['port', 'deregistrationDelay', 'loadBalancingAlgorithmType', 'healthCheck'],
+  'aws:lb/listener:Listener': ['port', 'protocol'],
+  'aws:autoscaling/group:Group': ['minSize', 'maxSize', 'healthCheckType', 'healthCheckGracePeriod'],
+  'aws:ec2/launchTemplate:LaunchTemplate': ['instanceType', 'imageId'],
+  'aws:rds/instance:Instance': ['engine', 'instanceClass', 'multiAz', 'availabilityZone', 'replicateSourceDb'],
+  'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ['fromPort', 'cidrIpv4', 'description'],
+  'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': ['fromPort', 'cidrIpv4', 'description'],
+  'kubernetes:apps/v1:Deployment': ['spec'],
+  'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': ['spec'],
+  'postgresql.cnpg.io/v1:Cluster': ['spec'],
+};
+
+function summary(r: ResourceRecord): string {
+  const keys = KEY_SETTINGS[r.type] ?? [];
+  const parts = keys
+    .filter((k) => r.inputs[k] !== undefined)
+    .map((k) => {
+      const v = r.inputs[k];
+      if (k === 'healthCheck' && v && typeof v === 'object') {
+        const h = v as Record<string, unknown>;
+        return `healthCheck=${h.path} every ${h.interval}s (${h.healthyThreshold}/${h.unhealthyThreshold})`;
+      }
+      if (k === 'spec' && r.type === 'kubernetes:apps/v1:Deployment') {
+        const c = (v as any).template?.spec?.containers?.[0];
+        return `readiness=${c?.readinessProbe?.httpGet?.path} preStop=${c?.lifecycle?.preStop?.sleep?.seconds}s grace=${(v as any).template?.spec?.terminationGracePeriodSeconds}s`;
+      }
+      if (k === 'spec' && r.type.includes('HorizontalPodAutoscaler')) return `replicas=${(v as any).minReplicas}..${(v as any).maxReplicas}`;
+      if (k === 'spec' && r.type.includes('Cluster')) return `instances=${(v as any).instances}`;
+      return `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`;
+    });
+  return parts.length ? `  ${parts.join(' ')}` : '';
+}
+
+export function renderTree(records: ResourceRecord[]): string {
+  const key = (type: string | null, name: string | null) => (type === null ? null : `${type}::${name}`);
+  const children = new Map<string | null, ResourceRecord[]>();
+  for (const r of records) {
+    const k = key(r.parentType, r.parent);
+    children.set(k, [...(children.get(k) ?? []), r]);
+  }
+  const lines: string[] = [];
+  const visit = (parent: string | null, prefix: string) => {
+    const list = children.get(parent) ?? [];
+    list.forEach((r, i) => {
+      const last = i === list.length - 1;
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${r.type}  ${r.name}${summary(r)}`);
+      visit(key(r.type, r.name), prefix + (last ? '   ' : '│  '));
+    });
+  };
+  visit(null, '');
+  return lines.join('\n');
+}
+
+export async function synthCommand(argv: string[]): Promise<number> {
+  let stack: string | undefined;
+  let file: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    if (flag === '--json') json = true;
+    else if (flag === '--stack') stack = inline ?? argv[++i];
+    else if (flag === '--config-file') file = inline ?? argv[++i];
+    else {
+      process.stderr.write(`onnx-fleet synth: unknown option ${JSON.stringify(argv[i])}\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  if (!stack && !file) {
+    process.stderr.write(`onnx-fleet synth: --stack or --config-file is required\n${USAGE}\n`);
+    return 2;
+  }
+  const configFile = file ? path.resolve(file) : path.join(stacksDir(), `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(configFile)) {
+    const known = fs.existsSync(stacksDir()) ? fs.readdirSync(stacksDir()).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5)) : [];
+    process.stderr.write(`onnx-fleet synth: no stack file ${configFile}; stacks: ${known.join(', ') || 'none'}\n`);
+    return 2;
+  }
+  const stackName = stack ?? path.basename(configFile).replace(/^Pulumi\.|\.yaml$/g, '');
+  let records: ResourceRecord[];
+  try {
+    records = await runProgramUnderMocks(readStackFile(configFile), stackName);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`onnx-fleet synth: invalid stack config ${configFile}:\n  ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (json) process.stdout.write(JSON.stringify(records.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })), null, 2) + '\n');
+  else process.stdout.write(`${stackName}: ${records.length} resources\n${renderTree(records)}\n`);
+  return 0;
+}
