@@ -15,7 +15,7 @@ import { buildFleetRepository } from './repository';
 import { IRIS_BODY } from './requests';
 
 const CASES = 10_000;
-const WARMUP_CASES = 1_000;
+const WARMUP_CASES = 3_000;
 const CONCURRENCY = 16;
 const MAX_BODY_BYTES = 256 * 1024;
 

@@ -14,6 +14,8 @@ import { EXAMPLES, FIXTURES, ROOT } from '../helpers/runtime';
 export interface FleetRepositoryOptions {
   /** Bound of every model's queue (requests waiting for a worker); beyond it: 503 + Retry-After. */
   maxQueueSize: number;
+  /** Models whose queue gets the bound (default: all); the others keep their own config.json. */
+  boundedModels?: string[];
   /** Add a model that fails to load. */
   withBroken?: boolean;
 }
@@ -90,7 +92,8 @@ export function buildFleetRepository(options: FleetRepositoryOptions): string {
       fs.symlinkSync(OCR_CLS, path.join(modelDir, '1', 'model.onnx'));
       config = { max_batch_size: 16, warmup: { shape: { x: [1, 3, 48, 192] } } };
     }
-    fs.writeFileSync(path.join(modelDir, 'config.json'), JSON.stringify(withQueueBound(config, options.maxQueueSize), null, 2));
+    const bounded = options.boundedModels === undefined || options.boundedModels.includes(name);
+    fs.writeFileSync(path.join(modelDir, 'config.json'), JSON.stringify(bounded ? withQueueBound(config, options.maxQueueSize) : config, null, 2));
   }
   if (options.withBroken) {
     const fixture = path.join(FIXTURES, 'broken');

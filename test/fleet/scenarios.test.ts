@@ -76,8 +76,9 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
   }
 
   beforeAll(async () => {
-    goodRepo = buildFleetRepository({ maxQueueSize: QUEUE_BOUND });
-    brokenRepo = buildFleetRepository({ maxQueueSize: QUEUE_BOUND, withBroken: true });
+    // The overload model's queue is bounded tightly; iris keeps its example configuration (bounded at its own size).
+    goodRepo = buildFleetRepository({ maxQueueSize: QUEUE_BOUND, boundedModels: ['text-orientation'] });
+    brokenRepo = buildFleetRepository({ maxQueueSize: QUEUE_BOUND, boundedModels: ['text-orientation'], withBroken: true });
     fleet = await Fleet.start({
       instances: [
         { name: 'r0', repository: goodRepo },
@@ -221,6 +222,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
   test('(3) SIGSTOP one instance for 20 s: marked down within interval × fall (+ timeout), back after SIGCONT', async () => {
     const r2 = fleet.instance('r2');
     const before = await fleet.haproxy.servers();
+    const loadStartedAt = Date.now();
     const load = steady();
     await sleep(2000);
     const inFlightAtStop = n(await fleet.haproxy.server('r2'), 'scur');
@@ -243,6 +245,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
       sent: result.sent, ok: result.ok, failed: result.failed, skipped: result.skipped, inFlightAtStop,
       markedDownMs: markedDown - t0, limitMs: HEALTH_DETECTION_SECONDS * 1000, backInRotationAfterContMs: backAfterMs,
       retries: d.BACKEND.wretr, redispatches: d.BACKEND.wredis, p99Ms: result.latencyMs.p99, maxMs: result.latencyMs.max,
+      failures: result.failures.slice(0, 5), stoppedAtMs: t0 - loadStartedAt,
     });
     expect(markedDown - t0).toBeLessThanOrEqual(HEALTH_DETECTION_SECONDS * 1000 + POLL_SLACK_MS);
     // Only requests in flight to it at that moment may fail (HAProxy retries the rest after `timeout server`).
