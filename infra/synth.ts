@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { ConfigError } from './config';
+import { ConfigError, parseStackConfig, StackConfig } from './config';
+import { projectRoot } from './program';
 import { ResourceRecord, runProgramUnderMocks } from './testing/mock-run';
 
 const USAGE = 'usage: onnx-fleet synth --stack <name> [--config-file <path>] [--json]';
@@ -40,7 +41,7 @@ const KEY_SETTINGS: Record<string, string[]> = {
   'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': ['fromPort', 'cidrIpv4', 'description'],
   'kubernetes:apps/v1:Deployment': ['spec'],
   'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': ['spec'],
-  'postgresql.cnpg.io/v1:Cluster': ['spec'],
+  'kubernetes:postgresql.cnpg.io/v1:Cluster': ['spec'],
 };
 
 function summary(r: ResourceRecord): string {
@@ -84,6 +85,17 @@ export function renderTree(records: ResourceRecord[]): string {
   return lines.join('\n');
 }
 
+/** The AWS target uploads the runtime bundle: build it first when the default one is missing. */
+async function ensureBundle(config: StackConfig): Promise<void> {
+  if (config.platform !== 'aws') return;
+  const file = path.resolve(projectRoot(), config.runtimeBundle);
+  if (fs.existsSync(file)) return;
+  const { buildBundle, artifactName } = await import('../packaging/build');
+  if (path.basename(file) !== artifactName(config.arch)) return; // a custom path: Artifacts reports it missing
+  process.stderr.write(`onnx-fleet synth: ${path.relative(process.cwd(), file)} missing; building the ${config.arch} runtime bundle first\n`);
+  await buildBundle(config.arch, path.dirname(file));
+}
+
 export async function synthCommand(argv: string[]): Promise<number> {
   let stack: string | undefined;
   let file: string | undefined;
@@ -111,7 +123,9 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const stackName = stack ?? path.basename(configFile).replace(/^Pulumi\.|\.yaml$/g, '');
   let records: ResourceRecord[];
   try {
-    records = await runProgramUnderMocks(readStackFile(configFile), stackName);
+    const config = readStackFile(configFile);
+    await ensureBundle(parseStackConfig(config));
+    records = await runProgramUnderMocks(config, stackName);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`onnx-fleet synth: invalid stack config ${configFile}:\n  ${err.message}\n`);

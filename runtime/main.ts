@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     case '--version':
     case 'version':
-      process.stdout.write(require('../package.json').version + '\n');
+      process.stdout.write((await import('./version')).VERSION + '\n');
       return 0;
     default:
       process.stderr.write(`onnx-fleet: unknown command ${JSON.stringify(command)}\n\n${HELP}\n`);

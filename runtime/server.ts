@@ -13,7 +13,8 @@ import { RuntimeMetrics } from './metrics';
 import { ModelManager } from './models/model-manager';
 import { WorkerPool } from './workers/worker-pool';
 
-export const VERSION: string = require('../package.json').version;
+export { VERSION } from './version';
+import { VERSION } from './version';
 
 export interface Runtime {
   app: FastifyInstance;

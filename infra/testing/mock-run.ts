@@ -18,6 +18,8 @@ export interface ResourceRecord {
   /** Type token of the parent (names alone are not unique across types). */
   parentType: string | null;
   inputs: Record<string, unknown>;
+  /** Resource option `ignoreChanges`, when set. */
+  ignoreChanges?: string[];
 }
 
 /** Plausible provider outputs for the few resources whose outputs other resources read. */
@@ -55,6 +57,7 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
   const records = new Map<string, ResourceRecord>();
   const parents = new Map<string, { name: string; type: string } | null>();
   const names = new WeakMap<object, { name: string; type: string }>();
+  const ignored = new Map<string, string[]>();
   const id = (type: string, name: string) => `${type}::${name}`;
   await pulumi.runtime.setMocks(
     {
@@ -72,6 +75,7 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       names.set(args.resource, { name: args.name, type: args.type });
+      if (args.opts.ignoreChanges) ignored.set(id(args.type, args.name), args.opts.ignoreChanges);
       const parent = args.opts.parent;
       parents.set(id(args.type, args.name), parent ? names.get(parent) ?? null : null);
       return undefined;
@@ -92,6 +96,6 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
     .filter((r) => r.type !== 'pulumi:pulumi:Stack')
     .map((r) => {
       const p = parents.get(id(r.type, r.name)) ?? null;
-      return { ...r, parent: p?.name ?? null, parentType: p?.type ?? null };
+      return { ...r, parent: p?.name ?? null, parentType: p?.type ?? null, ignoreChanges: ignored.get(id(r.type, r.name)) };
     });
 }

@@ -85,8 +85,8 @@ test('the unpacked bundle serves the example models with its own Node and drains
       body: JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] }),
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
-    expect(body.outputs.find((o: { name: string }) => o.name === 'label').data.map(Number)).toEqual([0]);
+    const body = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };
+    expect(body.outputs.find((o) => o.name === 'label')?.data.map(Number)).toEqual([0]);
     proc.kill('SIGTERM');
     await waitFor(async () => (await fetch(`${url}/v2/health/ready`).then((r) => r.status, () => 0)) !== 200, 2_000, 10);
     expect(await exited).toBe(0);

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 async function get(rt: Runtime, p: string) {
   const res = await fetch(rt.url + p);
-  return { status: res.status, headers: res.headers, body: await res.json() };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
 async function post(rt: Runtime, p: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {

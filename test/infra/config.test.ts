@@ -1,0 +1,55 @@
+/** Stack configuration validation: every error names the key, the value received and what is allowed. */
+import { ConfigError, parseStackConfig } from '../../infra/config';
+import { readStackFile } from '../../infra/synth';
+import { STACKS_DIR, stackNames } from './graph';
+import path from 'node:path';
+
+const base = { 'aws:region': 'us-east-1', 'onnx-fleet:environment': 'dev' };
+const prod = {
+  'aws:region': 'us-east-1',
+  'onnx-fleet:environment': 'prod',
+  'onnx-fleet:certificateArn': 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123',
+};
+
+describe('stack config', () => {
+  test('every stack file in stacks/ is valid', () => {
+    for (const stack of stackNames()) expect(() => parseStackConfig(readStackFile(path.join(STACKS_DIR, `Pulumi.${stack}.yaml`)))).not.toThrow();
+  });
+
+  test('defaults by environment', () => {
+    const dev = parseStackConfig(base);
+    expect(dev).toMatchObject({ platform: 'aws', availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 'single', shards: 2, database: { multiAz: false, readReplicas: 0 } });
+    const p = parseStackConfig(prod);
+    expect(p).toMatchObject({ availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], natGateways: 'perAz', minSize: 3, shards: 4, database: { multiAz: true, readReplicas: 2 } });
+  });
+
+  test.each<[string, Record<string, string>, string]>([
+    ['unknown algorithm', { ...base, 'onnx-fleet:loadBalancingAlgorithm': 'fastest' }, 'onnx-fleet:loadBalancingAlgorithm: got "fastest", expected one of round_robin, least_outstanding_requests, weighted_random'],
+    ['prod without Multi-AZ', { ...prod, 'onnx-fleet:database': '{"multiAz": false}' }, 'onnx-fleet:database.multiAz: got false, expected true: prod needs a standby in another availability zone'],
+    ['max < min', { ...base, 'onnx-fleet:minSize': '4', 'onnx-fleet:maxSize': '2' }, 'onnx-fleet:maxSize: got 2, expected at least onnx-fleet:minSize (4)'],
+    ['a region with fewer zones than asked', { ...base, 'aws:region': 'us-west-1', 'onnx-fleet:availabilityZones': '3' }, 'onnx-fleet:availabilityZones: got 3, but us-west-1 has only 2 availability zones (us-west-1a, us-west-1c); expected 2 to 2'],
+    ['unknown region', { ...base, 'aws:region': 'mars-north-1' }, 'aws:region: got "mars-north-1", expected one of'],
+    ['unknown environment', { ...base, 'onnx-fleet:environment': 'production' }, 'onnx-fleet:environment: got "production", expected one of dev, staging, prod'],
+    ['unknown platform', { ...base, 'onnx-fleet:platform': 'nomad' }, 'onnx-fleet:platform: got "nomad", expected one of aws, kubernetes'],
+    ['shard count', { ...base, 'onnx-fleet:shards': '0' }, 'onnx-fleet:shards: got "0", expected an integer from 1 to 64'],
+    ['too many replicas for the zones', { ...base, 'onnx-fleet:database': '{"readReplicas": 3}' }, 'onnx-fleet:database.readReplicas: got 3, expected at most 2 (one per availability zone, each replica in a distinct zone)'],
+    ['arch and instance type disagree', { ...base, 'onnx-fleet:instanceType': 'c7g.large' }, 'onnx-fleet:instanceType: got "c7g.large", which is arm64 (Graviton), but onnx-fleet:arch is x64; expected a matching instance type or arch'],
+    ['prod without HTTPS', { ...prod, 'onnx-fleet:certificateArn': '' }, 'onnx-fleet:certificateArn: missing, expected an ACM certificate ARN: prod serves HTTPS only'],
+    ['prod with one NAT', { ...prod, 'onnx-fleet:natGateways': 'single' }, 'onnx-fleet:natGateways: got "single", expected "perAz" in prod'],
+    ['warm pool with spot', { ...base, 'onnx-fleet:spot': '{"enabled": true}', 'onnx-fleet:warmPool': '{"enabled": true}' }, 'onnx-fleet:warmPool.enabled: got true, but AWS does not allow a warm pool with spot (mixed instances)'],
+    ['unknown key', { ...base, 'onnx-fleet:instanceTyp': 'c7i.large' }, 'onnx-fleet:instanceTyp: unknown key; known keys:'],
+    ['unknown field', { ...base, 'onnx-fleet:database': '{"replicas": 1}' }, 'onnx-fleet:database: unknown field "replicas", expected fields: instanceClass, engineVersion'],
+    ['kubernetes without an image', { ...base, 'onnx-fleet:platform': 'kubernetes', 'onnx-fleet:kubernetes': '{}' }, 'onnx-fleet:kubernetes.image: missing, expected a container image reference'],
+    ['kubernetes prod on :latest', { ...prod, 'onnx-fleet:platform': 'kubernetes', 'onnx-fleet:kubernetes': '{"image": "ghcr.io/x/runtime:latest"}' }, 'onnx-fleet:kubernetes.image: got "ghcr.io/x/runtime:latest", expected a pinned tag or digest in prod (not :latest)'],
+    ['bad schedule', { ...base, 'onnx-fleet:scaling': '{"schedules": [{"name": "x", "recurrence": "every day", "minSize": 1, "maxSize": 2, "desiredCapacity": 1}]}' }, 'onnx-fleet:scaling.schedules[0].recurrence: got "every day", expected a 5-field cron expression'],
+  ])('%s', (_name, raw, message) => {
+    let error: unknown;
+    try {
+      parseStackConfig(raw);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message.startsWith(message)).toBe(true);
+  });
+});

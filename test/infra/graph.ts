@@ -1,0 +1,317 @@
+/**
+ * Shared checks for the stack graph tests: synthesise a stack under Pulumi mocks (one stack per
+ * test file: Pulumi keeps global state per module registry) and assert the platform's invariants.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseStackConfig, StackConfig } from '../../infra/config';
+import { checkPolicies } from '../../infra/policies';
+import { readStackFile } from '../../infra/synth';
+import { ResourceRecord, runProgramUnderMocks } from '../../infra/testing/mock-run';
+import {
+  DEFAULT_PORT,
+  DRAIN_DELAY_SECONDS,
+  EXIT_TIMEOUT_SECONDS,
+  HEALTH_CHECK,
+  HEALTH_LIVE_PATH,
+  HEALTH_READY_PATH,
+  STARTUP_BUDGET_SECONDS,
+} from '../../runtime/contract';
+
+export const STACKS_DIR = path.resolve(__dirname, '..', '..', 'stacks');
+
+export function stackNames(): string[] {
+  return fs.readdirSync(STACKS_DIR).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice('Pulumi.'.length, -'.yaml'.length)).sort();
+}
+
+/** The graph tests are about the graph: a small stand-in file is uploaded instead of a built bundle. */
+function testBundle(): string {
+  const file = path.join(os.tmpdir(), 'onnx-fleet-graph-test-bundle.tar.gz');
+  fs.writeFileSync(file, 'runtime bundle placeholder for graph tests\n');
+  return file;
+}
+
+export async function synthStack(stack: string): Promise<{ config: StackConfig; resources: ResourceRecord[] }> {
+  const raw = { ...readStackFile(path.join(STACKS_DIR, `Pulumi.${stack}.yaml`)), 'onnx-fleet:runtimeBundle': testBundle() };
+  const resources = await runProgramUnderMocks(raw, stack);
+  return { config: parseStackConfig(raw), resources };
+}
+
+const ofType = (rs: ResourceRecord[], type: string) => rs.filter((r) => r.type === type);
+const one = (rs: ResourceRecord[], type: string, name?: string) => {
+  const found = ofType(rs, type).filter((r) => name === undefined || r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ''}, found ${found.length}`);
+  return found[0];
+};
+const inputs = (r: ResourceRecord) => r.inputs as Record<string, any>;
+
+/** Declares the invariant tests for one stack file. */
+export function describeStack(stack: string): void {
+  let config: StackConfig;
+  let resources: ResourceRecord[];
+  beforeAll(async () => {
+    ({ config, resources } = await synthStack(stack));
+  }, 60_000);
+
+  test('every in-repo policy passes', () => {
+    expect(checkPolicies(resources)).toEqual([]);
+  });
+
+  test('every resource is parented to a component, named from it', () => {
+    const top = resources.filter((r) => r.parent === null);
+    expect(top.map((r) => r.type)).toEqual([config.platform === 'aws' ? 'onnx-fleet:aws:Platform' : 'onnx-fleet:kubernetes:Platform']);
+    for (const r of resources.filter((x) => x.parent !== null)) expect(r.name.startsWith(r.parent!)).toBe(true);
+  });
+
+  if (stack.endsWith('k8s')) {
+    describeKubernetes(() => ({ config, resources }));
+    return;
+  }
+
+  test('target groups check the runtime ready path on its port, with the contract timing', () => {
+    const groups = ofType(resources, 'aws:lb/targetGroup:TargetGroup');
+    expect(groups.length).toBe(config.canaryWeight > 0 ? 2 : 1);
+    for (const tg of groups) {
+      const i = inputs(tg);
+      expect(i.port).toBe(DEFAULT_PORT);
+      expect(i.healthCheck).toMatchObject({
+        path: HEALTH_READY_PATH,
+        port: 'traffic-port',
+        interval: HEALTH_CHECK.intervalSeconds,
+        timeout: HEALTH_CHECK.timeoutSeconds,
+        healthyThreshold: HEALTH_CHECK.healthyThreshold,
+        unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
+        matcher: HEALTH_CHECK.successCodes,
+      });
+      expect(i.deregistrationDelay).toBeGreaterThanOrEqual(DRAIN_DELAY_SECONDS);
+      expect(i.deregistrationDelay).toBe(DRAIN_DELAY_SECONDS + EXIT_TIMEOUT_SECONDS);
+      expect(i.loadBalancingAlgorithmType).toBe(config.loadBalancingAlgorithm);
+      if (config.loadBalancingAlgorithm === 'weighted_random') {
+        expect(i.loadBalancingAnomalyMitigation).toBe('on');
+        expect(i.slowStart).toBe(0);
+      } else expect(i.slowStart).toBeGreaterThan(0);
+    }
+  });
+
+  test('listeners: HTTPS with a redirect when a certificate is set, weighted canary forwarding', () => {
+    const listeners = ofType(resources, 'aws:lb/listener:Listener').map(inputs);
+    const forward = config.certificateArn ? listeners.find((l) => l.port === 443)! : listeners.find((l) => l.port === 80)!;
+    if (config.certificateArn) {
+      expect(forward).toMatchObject({ protocol: 'HTTPS', certificateArn: config.certificateArn });
+      expect(listeners.find((l) => l.port === 80)!.defaultActions[0]).toMatchObject({ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443' } });
+    } else expect(listeners).toHaveLength(1);
+    if (config.canaryWeight > 0) {
+      expect(forward.defaultActions[0].forward.targetGroups.map((t: any) => t.weight)).toEqual([100 - config.canaryWeight, config.canaryWeight]);
+    }
+    const alb = inputs(one(resources, 'aws:lb/loadBalancer:LoadBalancer'));
+    expect(alb.enableDeletionProtection).toBe(config.environment === 'prod');
+    expect(Boolean(alb.accessLogs?.enabled)).toBe(config.environment === 'prod');
+  });
+
+  test('the fleet spans ≥ 2 zones in private subnets, replaced on failed ELB checks, desired capacity left to autoscaling', () => {
+    const privateIds = ofType(resources, 'aws:ec2/subnet:Subnet').filter((s) => s.name.includes('-private-')).map((s) => `${s.name}-id`);
+    for (const group of ofType(resources, 'aws:autoscaling/group:Group')) {
+      const i = inputs(group);
+      expect(i.vpcZoneIdentifiers.length).toBeGreaterThanOrEqual(2);
+      expect(i.vpcZoneIdentifiers.every((id: string) => privateIds.includes(id))).toBe(true);
+      expect(i.healthCheckType).toBe('ELB');
+      expect(i.healthCheckGracePeriod).toBe(STARTUP_BUDGET_SECONDS);
+      expect(i.defaultInstanceWarmup).toBe(STARTUP_BUDGET_SECONDS);
+      expect(i.instanceRefresh.preferences).toMatchObject({ autoRollback: true, checkpointPercentages: [25, 50, 100] });
+      expect(i.instanceRefresh.preferences.alarmSpecification.alarms.length).toBeGreaterThan(0);
+      expect(group.ignoreChanges).toEqual(['desiredCapacity']);
+      const template = i.launchTemplate ?? i.mixedInstancesPolicy.launchTemplate.launchTemplateSpecification;
+      expect(String(template.version ?? template.version)).toBe('1'); // the template's latest version, not $Latest
+      expect(Boolean(i.mixedInstancesPolicy)).toBe(config.spot.enabled);
+      expect(Boolean(i.capacityRebalance)).toBe(config.spot.enabled);
+    }
+    const main = inputs(one(resources, 'aws:autoscaling/group:Group', 'onnx-fleet-fleet'));
+    expect([main.minSize, main.maxSize]).toEqual([config.minSize, config.maxSize]);
+    expect(Boolean(main.warmPool)).toBe(config.warmPool.enabled);
+  });
+
+  test('launch template: IMDSv2 only, encrypted EBS, no public IP, detailed monitoring, instance profile, the bootstrap', () => {
+    const lt = inputs(one(resources, 'aws:ec2/launchTemplate:LaunchTemplate', 'onnx-fleet-fleet'));
+    expect(ofType(resources, 'aws:ec2/launchTemplate:LaunchTemplate')).toHaveLength(config.canaryWeight > 0 ? 2 : 1);
+    expect(lt.metadataOptions).toMatchObject({ httpTokens: 'required', httpPutResponseHopLimit: 1 });
+    expect(lt.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: 'true' });
+    expect(lt.networkInterfaces[0].associatePublicIpAddress).toBe('false');
+    expect(lt.monitoring.enabled).toBe(true);
+    expect(lt.iamInstanceProfile.arn).toBeTruthy();
+    expect(lt.imageId).toContain(config.arch === 'arm64' ? 'arm64' : 'x86_64');
+    expect(lt.instanceType).toBe(config.instanceType);
+    const userData = Buffer.from(lt.userData, 'base64').toString();
+    const bundleKey = inputs(one(resources, 'aws:s3/bucketObjectv2:BucketObjectv2', 'onnx-fleet-artifacts-bundle')).key;
+    expect(bundleKey).toMatch(/^runtime\/[0-9a-f]{64}\//);
+    expect(userData).toContain(`BUNDLE_KEY='${bundleKey}'`);
+    expect(userData).toContain(HEALTH_READY_PATH);
+    expect(userData).toContain(`ONNX_FLEET_DRAIN_DELAY_SECONDS=${DRAIN_DELAY_SECONDS}`);
+    expect(userData).toContain('set-instance-health');
+  });
+
+  test('the security-group chain is exactly internet → ALB (80/443) → instances (runtime port) → database (5432)', () => {
+    const rules = [...ofType(resources, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'), ...ofType(resources, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')]
+      .map((r) => {
+        const i = inputs(r);
+        const dir = r.type.includes('Ingress') ? 'in' : 'out';
+        const sg = String(i.securityGroupId).replace(/^onnx-fleet-net-|-id$/g, '');
+        const peer = i.cidrIpv4 ?? String(i.referencedSecurityGroupId).replace(/^onnx-fleet-net-|-id$/g, '');
+        return `${sg} ${dir} ${i.fromPort} ${peer}`;
+      })
+      .sort();
+    expect(rules).toEqual(
+      [
+        'alb in 80 0.0.0.0/0',
+        'alb in 443 0.0.0.0/0',
+        `alb out ${DEFAULT_PORT} instances`,
+        `instances in ${DEFAULT_PORT} alb`,
+        'instances out 443 0.0.0.0/0',
+        'instances out 5432 database',
+        'database in 5432 instances',
+      ].sort(),
+    );
+  });
+
+  test('network: zones as configured, NAT per zone in prod, S3 endpoint', () => {
+    expect(ofType(resources, 'aws:ec2/subnet:Subnet').filter((s) => s.name.includes('-private-')).map((s) => inputs(s).availabilityZone)).toEqual(config.availabilityZones);
+    expect(ofType(resources, 'aws:ec2/natGateway:NatGateway')).toHaveLength(config.natGateways === 'perAz' ? config.availabilityZones.length : 1);
+    if (config.environment === 'prod') expect(config.natGateways).toBe('perAz');
+    expect(inputs(one(resources, 'aws:ec2/vpcEndpoint:VpcEndpoint'))).toMatchObject({ serviceName: `com.amazonaws.${config.region}.s3`, vpcEndpointType: 'Gateway' });
+  });
+
+  test('database: encrypted private primary with a managed password, replicas in distinct zones without one', () => {
+    const instances = ofType(resources, 'aws:rds/instance:Instance').map(inputs);
+    const primary = instances.find((i) => !i.replicateSourceDb)!;
+    const replicas = instances.filter((i) => i.replicateSourceDb);
+    expect(primary).toMatchObject({ engine: 'postgres', storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true, multiAz: config.database.multiAz, deletionProtection: config.environment === 'prod', performanceInsightsEnabled: true });
+    expect(primary.skipFinalSnapshot).toBe(config.environment !== 'prod');
+    expect(primary.backupRetentionPeriod).toBe(config.database.backupRetentionDays);
+    expect(replicas).toHaveLength(config.database.readReplicas);
+    expect(new Set(replicas.map((r) => r.availabilityZone)).size).toBe(replicas.length);
+    for (const r of replicas) {
+      expect(r.manageMasterUserPassword).toBeUndefined();
+      expect(r.storageEncrypted).toBe(true);
+      expect(r.publiclyAccessible).toBe(false);
+      expect(config.availabilityZones).toContain(r.availabilityZone);
+    }
+  });
+
+  test('sharded storage: one hardened, KMS-encrypted bucket per shard', () => {
+    const shards = ofType(resources, 'aws:s3/bucket:Bucket').filter((b) => /-shard-\d+$/.test(b.name));
+    expect(shards).toHaveLength(config.shards);
+    for (const b of shards) {
+      const sse = inputs(one(resources, 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', b.name));
+      expect(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe('aws:kms');
+      expect(inputs(one(resources, 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', b.name)).rules[0].status).toBe('Enabled');
+    }
+  });
+
+  test('IAM: read only the artifact bucket, write only the shards, read only the database secret', () => {
+    const policy = JSON.parse(inputs(one(resources, 'aws:iam/rolePolicy:RolePolicy')).policy);
+    const bySid = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
+    expect(bySid.ReadArtifacts).toMatchObject({ Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::onnx-fleet-artifacts-bucket/*'] });
+    expect(bySid.WriteCaptureShards.Resource).toEqual(Array.from({ length: config.shards }, (_, i) => `arn:aws:s3:::onnx-fleet-shard-${i}-bucket/*`));
+    expect(bySid.ReadDatabaseSecret).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:mock:000000000000:secret:rds!onnx-fleet-db'] });
+    for (const s of policy.Statement) {
+      expect(JSON.stringify(s.Action)).not.toMatch(/"\*"|:\*"/);
+      if (s.Sid !== 'MarkSelfUnhealthy') expect(s.Resource).not.toContain('*');
+    }
+    expect(bySid.MarkSelfUnhealthy.Condition.StringEquals['autoscaling:ResourceTag/onnx-fleet:stack']).toBe(stack);
+  });
+
+  test('monitoring: the alarms exist and notify the topic', () => {
+    const alarms = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.name.replace('onnx-fleet-monitoring-', ''));
+    expect(alarms).toEqual(expect.arrayContaining(['unhealthy-hosts', '5xx-rate', 'latency-p99', 'shed-requests', 'db-cpu', 'db-free-storage']));
+    expect(alarms.filter((a) => a.startsWith('db-replica-lag-'))).toHaveLength(config.database.readReplicas);
+    for (const a of ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm')) expect(inputs(a).alarmActions).toHaveLength(1);
+    expect(ofType(resources, 'aws:cloudwatch/dashboard:Dashboard')).toHaveLength(1);
+  });
+}
+
+function describeKubernetes(get: () => { config: StackConfig; resources: ResourceRecord[] }): void {
+  const deployments = () => ofType(get().resources, 'kubernetes:apps/v1:Deployment');
+
+  test('probes use the runtime contract paths and port; preStop and grace cover the drain', () => {
+    for (const d of deployments()) {
+      const spec = inputs(d).spec.template.spec;
+      const c = spec.containers[0];
+      expect(c.ports[0]).toMatchObject({ name: 'http', containerPort: DEFAULT_PORT });
+      expect(c.readinessProbe.httpGet).toEqual({ path: HEALTH_READY_PATH, port: 'http' });
+      expect(c.livenessProbe.httpGet).toEqual({ path: HEALTH_LIVE_PATH, port: 'http' });
+      expect(c.startupProbe.httpGet.path).toBe(HEALTH_READY_PATH);
+      expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThanOrEqual(STARTUP_BUDGET_SECONDS);
+      expect(c.readinessProbe.periodSeconds).toBe(HEALTH_CHECK.intervalSeconds);
+      expect(c.readinessProbe.failureThreshold).toBe(HEALTH_CHECK.unhealthyThreshold);
+      expect(c.lifecycle.preStop.sleep.seconds).toBe(DRAIN_DELAY_SECONDS);
+      expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(DRAIN_DELAY_SECONDS + DRAIN_DELAY_SECONDS + EXIT_TIMEOUT_SECONDS);
+      expect(inputs(d).spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+      expect(spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    }
+  });
+
+  test('containers are hardened: non-root, read-only root filesystem, no privilege escalation, no capabilities', () => {
+    for (const d of deployments()) {
+      const spec = inputs(d).spec.template.spec;
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+      expect(spec.containers[0].resources.requests).toEqual(spec.containers[0].resources.limits);
+    }
+  });
+
+  test('HPA on CPU and pending requests, PDB that lets unhealthy pods go', () => {
+    const { config, resources } = get();
+    const hpa = inputs(one(resources, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler')).spec;
+    expect([hpa.minReplicas, hpa.maxReplicas]).toEqual([config.minSize, config.maxSize]);
+    expect(hpa.metrics.map((m: any) => m.type)).toEqual(['Resource', 'Pods']);
+    expect(hpa.metrics[1].pods.metric.name).toBe('onnx_fleet_pending_requests');
+    expect(hpa.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
+    expect(hpa.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThan(0);
+    expect(inputs(one(resources, 'kubernetes:policy/v1:PodDisruptionBudget')).spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    const rules = JSON.parse(inputs(one(resources, 'kubernetes:core/v1:ConfigMap')).data['rules.yaml']);
+    expect(rules.rules[0].seriesQuery).toContain('nv_inference_pending_request_count');
+  });
+
+  test('CloudNativePG runs 1 primary + the configured replicas across zones; the runtime is handed -rw and -ro', () => {
+    const { config, resources } = get();
+    const cluster = inputs(one(resources, 'kubernetes:postgresql.cnpg.io/v1:Cluster')).spec;
+    expect(cluster.instances).toBe(1 + config.database.readReplicas);
+    expect(cluster.affinity).toMatchObject({ enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone' });
+    expect(cluster.enablePDB).toBe(true);
+    const env = Object.fromEntries(inputs(deployments()[0]).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.ONNX_FLEET_DATABASE_WRITER_URL).toContain('onnx-fleet-db-rw.');
+    expect(env.ONNX_FLEET_DATABASE_READER_URLS).toContain('onnx-fleet-db-ro.');
+    expect(env.ONNX_FLEET_CAPTURE_SHARDS.split(',')).toHaveLength(config.shards);
+    expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: config.kubernetes!.storage.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' } });
+  });
+
+  test('NetworkPolicies: only the ingress controller (and metrics scraper) reach the runtime; only the runtime reaches the database', () => {
+    const { config, resources } = get();
+    const policies = Object.fromEntries(ofType(resources, 'kubernetes:networking.k8s.io/v1:NetworkPolicy').map((p) => [p.name.replace('onnx-fleet-netpol-', ''), inputs(p).spec]));
+    expect(Object.keys(policies).sort()).toEqual(['database-ingress', 'default-deny-ingress', 'runtime-ingress']);
+    expect(policies['default-deny-ingress']).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    expect(policies['runtime-ingress'].ingress).toEqual([
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.kubernetes!.ingressNamespace } } },
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.kubernetes!.monitoringNamespace } } },
+        ],
+        ports: [{ protocol: 'TCP', port: DEFAULT_PORT }],
+      },
+    ]);
+    const db = policies['database-ingress'];
+    expect(db.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'onnx-fleet-db' } });
+    expect(db.ingress[0]).toEqual({ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'onnx-fleet', 'app.kubernetes.io/component': 'runtime' } } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+    expect(db.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port)).sort()).toEqual([5432, 5432, 8000]);
+  });
+
+  test('traffic: an Ingress of the configured class, and a weighted canary when asked', () => {
+    const { config, resources } = get();
+    const ingresses = ofType(resources, 'kubernetes:networking.k8s.io/v1:Ingress').map(inputs);
+    expect(ingresses.every((i) => i.spec.ingressClassName === config.kubernetes!.ingressClass)).toBe(true);
+    const canary = ingresses.find((i) => i.metadata.annotations['nginx.ingress.kubernetes.io/canary']);
+    if (config.canaryWeight > 0) expect(canary!.metadata.annotations['nginx.ingress.kubernetes.io/canary-weight']).toBe(String(config.canaryWeight));
+    else expect(canary).toBeUndefined();
+  });
+}

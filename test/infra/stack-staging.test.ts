@@ -1,0 +1,4 @@
+// The graph of stacks/Pulumi.staging.yaml holds the platform's invariants (one stack per file: Pulumi's runtime state is per module registry).
+import { describeStack } from './graph';
+
+describeStack('staging');
