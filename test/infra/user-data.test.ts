@@ -1,0 +1,134 @@
+/**
+ * The instance bootstrap, for real: the rendered user data passes shellcheck and runs to
+ * completion in a sandbox (a temporary root) where the AWS CLI, systemctl and the instance
+ * metadata service are local stand-ins and the artifact bucket is a directory holding the real
+ * x64 runtime bundle. A corrupted artifact is refused by the checksum step and the instance is
+ * marked unhealthy.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packModelRepository } from '../../infra/aws/artifacts';
+import { renderUserData, UserDataArgs } from '../../infra/aws/user-data';
+import { buildBundle } from '../../packaging/build';
+import { DRAIN_DELAY_SECONDS, HEALTH_READY_PATH } from '../../runtime/contract';
+import { EXAMPLES } from '../helpers/runtime';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let bundle: Buffer;
+
+beforeAll(async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-userdata-bundle-'));
+  bundle = fs.readFileSync((await buildBundle('x64', out)).file);
+}, 300_000);
+
+interface Sandbox {
+  root: string;
+  calls: string;
+  run(): { status: number | null; stderr: string };
+}
+
+/** Stand-ins for the commands the bootstrap calls, each logging its arguments. */
+function sandbox(args: UserDataArgs, bucketFiles: Record<string, Buffer>): Sandbox {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-userdata-'));
+  const root = path.join(dir, 'root');
+  const bin = path.join(dir, 'bin');
+  const bucket = path.join(dir, 'bucket');
+  const calls = path.join(dir, 'calls.log');
+  for (const d of [root, bin, bucket]) fs.mkdirSync(d, { recursive: true });
+  for (const [key, data] of Object.entries(bucketFiles)) {
+    fs.mkdirSync(path.dirname(path.join(bucket, key)), { recursive: true });
+    fs.writeFileSync(path.join(bucket, key), data);
+  }
+  const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\necho "${name} $*" >> "${calls}"\n${body}\n`, { mode: 0o755 });
+  stub('aws', `case "$1 $2" in
+  "s3 cp") src="\${3#s3://${args.artifactBucket}/}"; cp "${bucket}/$src" "$4" ;;
+  "secretsmanager get-secret-value") echo '{"username":"onnx_fleet","password":"p@ss:w/rd"}' ;;
+  "autoscaling set-instance-health") ;;
+  *) exit 2 ;;
+esac`);
+  stub('systemctl', 'exit 0');
+  stub('useradd', 'exit 0');
+  stub('chown', 'exit 0');
+  stub('id', 'exit 1');
+  // IMDS answers with a token and an instance id; the readiness probe of the started unit succeeds.
+  stub('curl', `case "$*" in
+  *api/token*) echo token ;;
+  *instance-id*) echo i-0123456789abcdef0 ;;
+  *${HEALTH_READY_PATH}*) exit 0 ;;
+  *) exit 7 ;;
+esac`);
+  const script = path.join(dir, 'user-data.sh');
+  fs.writeFileSync(script, renderUserData(args), { mode: 0o755 });
+  return {
+    root,
+    calls,
+    run: () => {
+      const r = spawnSync('/bin/bash', [script], { env: { PATH: `${bin}:/usr/bin:/bin`, BOOTSTRAP_ROOT: root }, encoding: 'utf8', timeout: 120_000 });
+      return { status: r.status, stderr: r.stderr };
+    },
+  };
+}
+
+function args(bundleSha: string, modelsSha: string): UserDataArgs {
+  return {
+    region: 'us-east-1',
+    artifactBucket: 'artifacts-bucket',
+    bundle: { key: `runtime/${bundleSha}/onnx-fleet-runtime-linux-x64.tar.gz`, sha256: bundleSha },
+    models: { key: `models/${modelsSha}/models.tar.gz`, sha256: modelsSha },
+    shardBuckets: ['shard-0', 'shard-1'],
+    database: { writerHost: 'db.example.internal', readerHosts: ['r0.example.internal', 'r1.example.internal'], name: 'onnx_fleet', secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:rds!db' },
+  };
+}
+
+test('the rendered user data passes shellcheck', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-shellcheck-')), 'user-data.sh');
+  fs.writeFileSync(file, renderUserData(args('a'.repeat(64), 'b'.repeat(64))));
+  expect(() => execFileSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' })).not.toThrow();
+});
+
+test('the bootstrap installs the bundle and models, writes the environment and starts the unit', () => {
+  const models = packModelRepository(EXAMPLES);
+  const a = args(sha256(bundle), sha256(models));
+  const box = sandbox(a, { [a.bundle.key]: bundle, [a.models.key]: models });
+  const { status, stderr } = box.run();
+  expect(stderr).toContain('runtime ready');
+  expect(status).toBe(0);
+
+  const current = path.join(box.root, 'opt/onnx-fleet/current');
+  expect(fs.readlinkSync(current)).toBe(path.join(box.root, 'opt/onnx-fleet/releases', a.bundle.sha256));
+  expect(fs.existsSync(path.join(current, 'bin/onnx-fleet'))).toBe(true);
+  expect(fs.existsSync(path.join(box.root, 'var/lib/onnx-fleet/models', a.models.sha256, 'iris/1/model.onnx'))).toBe(true);
+  expect(fs.existsSync(path.join(box.root, 'etc/systemd/system/onnx-fleet.service'))).toBe(true);
+
+  const env = fs.readFileSync(path.join(box.root, 'etc/onnx-fleet/runtime.env'), 'utf8');
+  expect(env).toContain(`ONNX_FLEET_MODEL_REPOSITORY=${path.join(box.root, 'var/lib/onnx-fleet/models', a.models.sha256)}`);
+  expect(env).toContain('ONNX_FLEET_HOST=0.0.0.0');
+  expect(env).toContain(`ONNX_FLEET_DRAIN_DELAY_SECONDS=${DRAIN_DELAY_SECONDS}`);
+  expect(env).toContain('ONNX_FLEET_CAPTURE_SHARDS=s3://shard-0,s3://shard-1');
+  expect(env).toContain('ONNX_FLEET_DATABASE_WRITER_URL=postgresql://onnx_fleet:p%40ss%3Aw%2Frd@db.example.internal:5432/onnx_fleet?sslmode=require');
+  expect(env).toMatch(/ONNX_FLEET_DATABASE_READER_URLS=postgresql:\/\/[^\n]*@r0\.example\.internal[^\n]*,postgresql:\/\/[^\n]*@r1\.example\.internal/);
+  expect(fs.statSync(path.join(box.root, 'etc/onnx-fleet/runtime.env')).mode & 0o777).toBe(0o640);
+
+  const calls = fs.readFileSync(box.calls, 'utf8');
+  expect(calls).toContain('systemctl enable onnx-fleet.service');
+  expect(calls).toContain('systemctl restart onnx-fleet.service');
+  expect(calls).not.toContain('set-instance-health');
+}, 120_000);
+
+test('a corrupted artifact is refused by the checksum step and the instance is marked unhealthy', () => {
+  const models = packModelRepository(EXAMPLES);
+  const a = args(sha256(bundle), sha256(models));
+  const corrupted = Buffer.from(bundle);
+  corrupted[corrupted.length >> 1] ^= 0xff;
+  const box = sandbox(a, { [a.bundle.key]: corrupted, [a.models.key]: models });
+  const { status, stderr } = box.run();
+  expect(status).toBe(1);
+  expect(stderr).toContain(`checksum mismatch`);
+  expect(fs.existsSync(path.join(box.root, 'opt/onnx-fleet/current'))).toBe(false);
+  const calls = fs.readFileSync(box.calls, 'utf8');
+  expect(calls).toContain('aws autoscaling set-instance-health --region us-east-1 --instance-id i-0123456789abcdef0 --health-status Unhealthy');
+  expect(calls).not.toContain('systemctl');
+}, 120_000);
