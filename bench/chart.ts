@@ -16,7 +16,7 @@ const COLORS: Record<string, string> = {
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const fmt = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
+const fmt = (n: number) => (n >= 1_000_000 ? `${(n / 1e6).toFixed(2)}M` : n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
 
 function niceCeil(x: number): number {
   if (x <= 0) return 1;
@@ -82,7 +82,7 @@ export function renderChart(results: BenchResults): string {
   const width = 960;
   const panelHeight = 340;
   const legendHeight = 40;
-  const footer = 28;
+  const footer = 44;
   const height = legendHeight + panelHeight * results.models.length + footer;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">`);
@@ -108,7 +108,10 @@ export function renderChart(results: BenchResults): string {
   results.models.forEach((m, i) => parts.push(panel(m, 0, legendHeight + i * panelHeight, width, panelHeight)));
   const fleet = results.onnxFleet.args.join(' ');
   parts.push(
-    `<text x="16" y="${height - 10}" class="note">${esc(`${results.mode} run ${results.generatedAt.slice(0, 16).replace('T', ' ')}Z · ${results.machine.cpus} cores (${results.machine.cpuModel}) · Node ${results.machine.node} · onnxruntime-node ${results.machine.onnxruntimeNode} · autocannon ${results.secondsPerCell}s/cell · onnx-fleet ${fleet}`)}</text>`,
+    `<text x="16" y="${height - 26}" class="note">${esc(`${results.mode} run ${results.generatedAt.slice(0, 16).replace('T', ' ')}Z · ${results.machine.cpus} cores (${results.machine.cpuModel}) · Node ${results.machine.node} · onnxruntime-node ${results.machine.onnxruntimeNode} · autocannon ${results.secondsPerCell} s per cell`)}</text>`,
+  );
+  parts.push(
+    `<text x="16" y="${height - 26 + 16}" class="note">${esc(`onnx-fleet serve ${fleet} · batching: ${Object.entries(results.onnxFleet.configs).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(' · ')}`.slice(0, 190))}</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n') + '\n';

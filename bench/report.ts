@@ -10,6 +10,8 @@ const shed = (c: Cell) => {
   return entries.length === 0 ? '0' : entries.map(([s, n]) => `${n} (${s})`).join(', ');
 };
 
+const cpu = (c: Cell) => [c.serverCpuPercent, c.loadGeneratorCpuPercent, c.foreignCpuPercent].map((x) => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x))).join(' / ');
+
 function best(m: ModelResult, scenario: string): Cell | undefined {
   return m.cells.filter((c) => c.scenario === scenario).reduce<Cell | undefined>((a, b) => (!a || b.okPerSecond > a.okPerSecond ? b : a), undefined);
 }
@@ -24,19 +26,19 @@ export function markdown(r: BenchResults): string {
       `In-process onnxruntime-node peak (physical limit): **${num(peak.inferencesPerSecond)} inferences/s** (${peak.sessions} session${peak.sessions > 1 ? 's' : ''} × ${peak.threads} intra-op thread${peak.threads > 1 ? 's' : ''}, batch ${peak.batch}).`,
     );
     lines.push('');
-    lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | other CPU % |');
+    lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | CPU % server / autocannon / other |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of SCENARIOS) {
       for (const c of m.cells.filter((k) => k.scenario === s).sort((a, b) => a.concurrency - b.concurrency)) {
         lines.push(
-          `| ${SCENARIO_LABELS[s]} | ${c.concurrency} | ${num(c.okPerSecond)} | ${ms(c.p50)} | ${ms(c.p99)} | ${shed(c)} | ${ms(c.health?.p99)} | ${ratio(c.ratios?.vsInProcessPeak)} | ${ratio(c.ratios?.vsBareFastify)} | ${ratio(c.ratios?.vsNaive)} | ${c.foreignCpuPercent ?? '–'} |`,
+          `| ${SCENARIO_LABELS[s]} | ${c.concurrency} | ${num(c.okPerSecond)} | ${ms(c.p50)} | ${ms(c.p99)} | ${shed(c)} | ${ms(c.health?.p99)} | ${ratio(c.ratios?.vsInProcessPeak)} | ${ratio(c.ratios?.vsBareFastify)} | ${ratio(c.ratios?.vsNaive)} | ${cpu(c)} |`,
         );
       }
     }
     const o = m.overload;
     if (o) {
       lines.push(
-        `| overload: binary at 3× (${num(o.offeredPerSecond)} req/s offered, ${num(o.sentPerSecond)} sent) | ${o.concurrency} | ${num(o.okPerSecond)} | ${ms(o.p50)} | ${ms(o.p99)} | ${shed(o)} | ${ms(o.health?.p99)} | ${ratio(o.ratios?.vsInProcessPeak)} | ${ratio(o.ratios?.vsBareFastify)} | ${ratio(o.ratios?.vsNaive)} | ${o.foreignCpuPercent ?? '–'} |`,
+        `| overload: binary at 3× (${num(o.offeredPerSecond)} req/s offered, ${num(o.sentPerSecond)} sent) | ${o.concurrency} | ${num(o.okPerSecond)} | ${ms(o.p50)} | ${ms(o.p99)} | ${shed(o)} | ${ms(o.health?.p99)} | ${ratio(o.ratios?.vsInProcessPeak)} | ${ratio(o.ratios?.vsBareFastify)} | ${ratio(o.ratios?.vsNaive)} | ${cpu(o)} |`,
       );
     }
     lines.push('');
@@ -65,7 +67,7 @@ export function markdown(r: BenchResults): string {
   }
   lines.push(
     `_${r.mode} run, ${r.secondsPerCell} s per cell, ${r.generatedAt.slice(0, 10)}, ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, onnxruntime-node ${r.machine.onnxruntimeNode}. ` +
-      `Machine busy before/after the run: ${r.machine.before.busyPercent}% / ${r.machine.after.busyPercent}% CPU; "other CPU %" is what other processes used during each cell (this box is shared). onnx-fleet: \`${r.onnxFleet.args.join(' ')}\`._`,
+      `Machine busy before/after the run: ${r.machine.before.busyPercent}% / ${r.machine.after.busyPercent}% CPU; CPU is in % of one core (${r.machine.cpus * 100}% = the whole machine): the server under test (all its threads), the load generator, and other processes on this shared box during the cell. onnx-fleet: \`${r.onnxFleet.args.join(' ')}\`._`,
   );
   return lines.join('\n') + '\n';
 }

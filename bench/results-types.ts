@@ -37,8 +37,11 @@ export interface Cell {
   durationSeconds: number;
   /** /v2/health/ready probed at 20 Hz from another process during the cell. */
   health?: HealthProbe;
-  /** CPU used by other processes on the machine during the cell, % of all cores (others share this box). */
+  /** CPU used by other processes on the machine during the cell, % of one core (others share this box). */
   foreignCpuPercent: number;
+  /** CPU of the server under test (all its threads) and of the load generator, % of one core. */
+  serverCpuPercent: number;
+  loadGeneratorCpuPercent: number;
   /** Server resident memory at the end of the cell, MiB. */
   rssMiB: number;
   ratios?: { vsInProcessPeak: number; vsBareFastify: number; vsNaive: number };

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderChart } from './chart';
 import type { InProcessResult } from './in-process';
-import { Child, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnServer, waitForIdle } from './lib/common';
+import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnServer, waitForIdle } from './lib/common';
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
 import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, Scenario } from './results-types';
@@ -42,6 +42,10 @@ import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, 
  *   measures throughput; the overload cell (512 connections, 3× the sustainable rate) sheds.
  */
 const FLEET_LAYOUT = { workers: 2, intraOpThreads: 1 };
+/** Cells measured while other processes used more than this share of the CPUs are measured again. */
+const RETRY_ABOVE_FOREIGN_CPU = 40; // % of one core
+/** Seconds the whole run may spend on such re-measurements (keeps a full run bounded). */
+const retryBudget = { seconds: 0 };
 const BATCHING: Record<string, Record<string, unknown>> = {
   'text-orientation': {
     max_batch_size: 8,
@@ -164,13 +168,16 @@ async function cell(server: Child, model: BenchModel, scenario: Scenario, payloa
   const endpoint = `${server.url}/v2/models/${model.name}/infer`;
   // The prober starts once the load has ramped up and stops before it ends: it sees saturation only.
   const foreign = new ForeignCpu(() => [process.pid, server.proc.pid ?? 0]);
+  const meter = new CpuMeter(server.proc.pid);
   foreign.begin();
+  meter.begin();
+  const load$ = load(endpoint, payload, concurrency, seconds).then((r) => ({ r, cpu: meter.end() }));
   const prober = sleep(500).then(() => probe(server.url, Math.max(500, seconds * 1000 - 1000)));
-  const [res, health] = await Promise.all([load(endpoint, payload, concurrency, seconds), prober]);
+  const [{ r: res, cpu }, health] = await Promise.all([load$, prober]);
   const foreignCpuPercent = foreign.end();
   const rss = rssMiB(server.proc.pid);
   await sleep(300); // let the server finish what autocannon left in flight
-  return { scenario, concurrency, ...res, health, foreignCpuPercent, rssMiB: round(rss, 1) };
+  return { scenario, concurrency, ...res, health, foreignCpuPercent, serverCpuPercent: cpu.otherPercent, loadGeneratorCpuPercent: cpu.selfPercent, rssMiB: round(rss, 1) };
 }
 
 async function startScenarioServer(scenario: Scenario, model: BenchModel, repo: string): Promise<{ server: Child; fleetArgs?: string[] }> {
@@ -214,24 +221,53 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
   log(`${model.name}: in-process best ${inProcess.best.inferencesPerSecond}/s (${inProcess.best.sessions}x${inProcess.best.threads}, batch ${inProcess.best.batch})`);
   const cells: Cell[] = [];
   let overload: OverloadCell | undefined;
-  for (const scenario of opts.scenarios) {
-    await waitForIdle(25, opts.quick ? 15_000 : 45_000, log);
-    const { server, fleetArgs } = await startScenarioServer(scenario, model, repo);
-    if (fleetArgs) fleetArgsOut.args = fleetArgs;
-    try {
+  // Every server is up for the whole model (an idle server costs nothing), and the scenarios take
+  // turns at each concurrency: a burst of other work on this shared box then lands on one cell
+  // of each scenario instead of on all cells of one scenario.
+  const servers = new Map<Scenario, Child>();
+  const stopAll = () => Promise.all([...new Set(servers.values())].map((x) => x.stop()));
+  try {
+    for (const scenario of opts.scenarios) {
+      const fleet = scenario.startsWith('fleet') ? [...servers].find(([k]) => k.startsWith('fleet'))?.[1] : undefined;
+      if (fleet) {
+        servers.set(scenario, fleet);
+      } else {
+        const { server, fleetArgs } = await startScenarioServer(scenario, model, repo);
+        if (fleetArgs) fleetArgsOut.args = fleetArgs;
+        servers.set(scenario, server);
+      }
+      const server = servers.get(scenario)!;
       await checkResponse(server, model, scenario);
-      const payload = payloadFor(scenario, model);
       // Warm up: JIT, connection pools, onnxruntime's arenas.
-      await load(`${server.url}/v2/models/${model.name}/infer`, payload, 8, opts.quick ? 1 : 2);
-      for (const c of opts.concurrency) {
-        const k = await cell(server, model, scenario, payload, c, opts.seconds);
-        log(`${model.name} ${scenario} c=${c}: ${k.okPerSecond} ok/s p50 ${k.p50} p99 ${k.p99} ms non2xx ${JSON.stringify(k.non2xx)} ready p99 ${k.health?.p99} ms, other work ${k.foreignCpuPercent}% CPU`);
+      await load(`${server.url}/v2/models/${model.name}/infer`, payloadFor(scenario, model), 8, opts.quick ? 1 : 2);
+    }
+    for (const c of opts.concurrency) {
+      await waitForIdle(25, opts.quick ? 5_000 : 20_000, log);
+      for (const scenario of opts.scenarios) {
+        const server = servers.get(scenario)!;
+        const payload = payloadFor(scenario, model);
+        let k = await cell(server, model, scenario, payload, c, opts.seconds);
+        // When other processes took a large share of the box, wait and measure again (once, within
+        // a bounded budget) and keep the cleaner of the two measurements.
+        if (k.foreignCpuPercent > RETRY_ABOVE_FOREIGN_CPU && retryBudget.seconds > opts.seconds) {
+          const waitStarted = Date.now();
+          await waitForIdle(25, Math.min(20_000, retryBudget.seconds * 1000 - opts.seconds * 1000), log);
+          const again = await cell(server, model, scenario, payload, c, opts.seconds);
+          retryBudget.seconds -= (Date.now() - waitStarted) / 1000;
+          log(`${model.name} ${scenario} c=${c}: re-measured (other work ${k.foreignCpuPercent}% → ${again.foreignCpuPercent}% CPU): ${again.okPerSecond} ok/s`);
+          if (again.foreignCpuPercent < k.foreignCpuPercent) k = again;
+        }
+        log(`${model.name} ${scenario} c=${c}: ${k.okPerSecond} ok/s p50 ${k.p50} p99 ${k.p99} ms non2xx ${JSON.stringify(k.non2xx)} ready p99 ${k.health?.p99} ms, CPU: server ${k.serverCpuPercent}%, autocannon ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%`);
         cells.push(k);
       }
-      if (scenario === 'fleet-binary' && opts.overload) overload = await overloadCell(server, model, payload, cells, opts);
-    } finally {
-      await server.stop();
     }
+    const fleet = servers.get('fleet-binary');
+    if (fleet && opts.overload) {
+      await waitForIdle(25, opts.quick ? 5_000 : 20_000, log);
+      overload = await overloadCell(fleet, model, payloadFor('fleet-binary', model), cells, opts);
+    }
+  } finally {
+    await stopAll();
   }
   return { name: model.name, label: model.label, inProcess, cells, overload };
 }
@@ -251,9 +287,12 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
     const endpoint = `${server.url}/v2/models/${model.name}/infer`;
     const seconds = opts.seconds;
     const foreign = new ForeignCpu(() => [process.pid, server.proc.pid ?? 0]);
+    const meter = new CpuMeter(server.proc.pid);
     foreign.begin();
+    meter.begin();
+    const load$ = load(endpoint, payload, connections, seconds, offered).then((r) => ({ r, cpu: meter.end() }));
     const prober = sleep(500).then(() => probe(server.url, Math.max(500, seconds * 1000 - 1000)));
-    const [res, health] = await Promise.all([load(endpoint, payload, connections, seconds, offered), prober]);
+    const [{ r: res, cpu }, health] = await Promise.all([load$, prober]);
     const foreignCpuPercent = foreign.end();
     const k: OverloadCell = {
       scenario: 'fleet-binary',
@@ -261,6 +300,8 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
       ...res,
       health,
       foreignCpuPercent,
+      serverCpuPercent: cpu.otherPercent,
+      loadGeneratorCpuPercent: cpu.selfPercent,
       rssMiB: round(rssMiB(server.proc.pid), 1),
       offeredPerSecond: offered,
       sentPerSecond: round((res.ok + Object.values(res.non2xx).reduce((a, b) => a + b, 0) + res.errors) / res.durationSeconds, 1),
@@ -299,6 +340,7 @@ async function main(): Promise<void> {
   for (const m of models) if (m.missing) throw new Error(`${m.name}: ${m.missing} (or leave it out with --models)`);
   const before = await cpuBusy();
   if (before.busyPercent > 15) log(`warning: the machine is busy (${before.busyPercent}% CPU, load ${before.loadavg1}) — results will be lower than on an idle box`);
+  retryBudget.seconds = opts.quick ? 0 : 300;
   const { dir: repo, configs } = benchRepository(models);
   log(`${opts.quick ? 'quick' : 'full'} run, ${opts.seconds}s per cell; onnx-fleet repository ${repo}`);
   const fleetArgs: { args?: string[] } = {};

@@ -5,6 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -132,7 +133,7 @@ export async function cpuBusy(windowMs = 1000): Promise<{ loadavg1: number; busy
 export const round = (x: number, digits = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
 /** CPU time (jiffies) of the given processes, all threads included, from /proc/<pid>/stat. */
-function processJiffies(pids: number[]): number {
+export function processJiffies(pids: number[]): number {
   let sum = 0;
   for (const pid of pids) {
     try {
@@ -154,7 +155,8 @@ function machineJiffies(): { busy: number; total: number } {
 
 /**
  * Measures how much of the machine something other than the benchmark used while it ran:
- * machine busy time minus the CPU time of the benchmark's own processes, as % of all cores.
+ * machine busy time minus the CPU time of the benchmark's own processes, in % of one core
+ * (on 2 cores, 200% = the whole machine).
  */
 export class ForeignCpu {
   private start?: { m: { busy: number; total: number }; ours: number };
@@ -173,7 +175,7 @@ export class ForeignCpu {
       const ours = processJiffies(this.pids());
       const total = m.total - this.start.m.total;
       const foreign = m.busy - this.start.m.busy - (ours - this.start.ours);
-      return total > 0 ? round(Math.max(0, (foreign / total) * 100), 1) : NaN;
+      return total > 0 ? round(Math.max(0, (foreign / total) * 100 * os.cpus().length), 1) : NaN;
     } catch {
       return NaN;
     }
@@ -189,4 +191,24 @@ export async function waitForIdle(maxBusyPercent: number, maxMs: number, log: (m
   while (Date.now() < deadline && busy > maxBusyPercent) busy = (await cpuBusy(2000)).busyPercent;
   if (busy > maxBusyPercent) log(`still busy (${busy}% CPU); measuring anyway — this cell's numbers are pessimistic`);
   return busy;
+}
+
+/** CPU used by this process and by another one over a window, each in % of one core. */
+export class CpuMeter {
+  private startWall = 0n;
+  private startSelf?: NodeJS.CpuUsage;
+  private startOther = 0;
+  private readonly hz = 100; // USER_HZ on Linux
+  constructor(private readonly otherPid: number | undefined) {}
+  begin(): void {
+    this.startWall = process.hrtime.bigint();
+    this.startSelf = process.cpuUsage();
+    this.startOther = this.otherPid ? processJiffies([this.otherPid]) : 0;
+  }
+  end(): { selfPercent: number; otherPercent: number } {
+    const wallUs = Number(process.hrtime.bigint() - this.startWall) / 1000;
+    const self = process.cpuUsage(this.startSelf);
+    const otherUs = this.otherPid ? ((processJiffies([this.otherPid]) - this.startOther) * 1e6) / this.hz : NaN;
+    return { selfPercent: round(((self.user + self.system) / wallUs) * 100, 1), otherPercent: round((otherUs / wallUs) * 100, 1) };
+  }
 }
