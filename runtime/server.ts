@@ -1,6 +1,6 @@
 /**
- * Wires the runtime together and runs its lifecycle: listen (live at once, ready once every model
- * is loaded and warmed), then on stop: ready turns 503, keep serving for the drain delay, close
+ * Wires the runtime together and runs its lifecycle: load and warm every model, then listen (ready
+ * when every model loaded), then on stop: ready turns 503, keep serving for the drain delay, close
  * the listener, let in-flight requests finish within the exit timeout, release the workers.
  */
 import pino, { Logger } from 'pino';
@@ -24,7 +24,7 @@ export interface Runtime {
   logger: Logger;
   /** The address the server listens on, e.g. http://127.0.0.1:8080. */
   url: string;
-  /** Resolves once every model is loaded (or has failed to) and readiness can be judged. */
+  /** Resolved: startRuntime returns once every model is loaded (or has failed to). */
   loaded: Promise<void>;
   /** The stop sequence. Resolves true when every in-flight request finished in time. */
   stop(options?: { skipDrain?: AbortSignal }): Promise<boolean>;
@@ -57,15 +57,16 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
   const app = buildApp({ models, metrics, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION, authTokens });
 
+  // Like Triton, load (and warm) every model before opening the port: a process that is not yet
+  // listening refuses connections, which load balancers retry elsewhere, instead of answering 503.
+  logger.info({ workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository }, 'loading models');
+  await models.loadAll();
+  lifecycle.to('serving');
+  if (models.allReady) logger.info({ models: models.list().map((m) => m.name) }, 'models ready');
+  else logger.error({ reasons: models.notReadyReasons() }, 'not ready: some models cannot be served; readiness stays 503');
   const url = await app.listen({ host: config.host, port: config.port });
-  logger.info({ url, workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository }, 'listening; loading models');
-
-  const loaded = models.loadAll().then(() => {
-    if (lifecycle.phase !== 'starting') return;
-    lifecycle.to('serving');
-    if (models.allReady) logger.info({ models: models.list().map((m) => m.name) }, 'ready');
-    else logger.error({ reasons: models.notReadyReasons() }, 'not ready: some models cannot be served; readiness stays 503');
-  });
+  logger.info({ url, ready: models.allReady }, 'listening');
+  const loaded = Promise.resolve();
 
   const stop = async (options: { skipDrain?: AbortSignal } = {}): Promise<boolean> => {
     lifecycle.to('draining');

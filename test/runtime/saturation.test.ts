@@ -13,19 +13,28 @@ afterAll(async () => {
   await rt?.stop();
 });
 
+/** A binary-extension request (JSON header + raw FP32): decoding costs nothing, so work piles up on the workers. */
+function binaryRequest(batch: number): { body: Buffer; headers: Record<string, string> } {
+  const count = batch * 3 * 48 * 192;
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [batch, 3, 48, 192], parameters: { binary_data_size: count * 4 } }] }));
+  const data = Buffer.from(new Float32Array(count).fill(0.1).buffer);
+  return { body: Buffer.concat([header, data]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } };
+}
+
 test('health, metadata and metrics answer while all workers are saturated', async () => {
-  const n = 16 * 3 * 48 * 192;
-  const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [16, 3, 48, 192], data: new Array(n).fill(0.1) }] });
+  const { body, headers } = binaryRequest(16);
   let finished = 0;
-  const load = Array.from({ length: 24 }, () =>
-    fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
+  const load = Array.from({ length: 40 }, () =>
+    fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body }).then(async (r) => {
       await r.arrayBuffer();
       finished++;
       return r.status;
     }),
   );
-  // Wait until the runtime has accepted work and both workers are running it.
-  while (rt.models.pending < 4) await new Promise((r) => setTimeout(r, 5));
+  // Wait until both workers are busy and more work is queued behind them.
+  const deadline = Date.now() + 30_000;
+  while (rt.models.pending < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  expect(rt.models.pending).toBeGreaterThanOrEqual(4);
 
   const answered: number[] = [];
   for (const path of ['/v2/health/live', '/v2/health/ready', '/v2/models/iris', '/metrics', '/v2/health/ready']) {
