@@ -18,6 +18,14 @@ const COLORS: Record<string, string> = {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (n: number) => (n >= 1_000_000 ? `${(n / 1e6).toFixed(2)}M` : n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
 
+/** A model's batching settings in a few words, for the footer. */
+function batchingText(config: unknown): string {
+  const c = config as { max_batch_size?: number; dynamic_batching?: { max_queue_delay_microseconds?: number; preferred_batch_size?: number[]; default_queue_policy?: { max_queue_size?: number } } };
+  const d = c.dynamic_batching;
+  if (!d) return `max batch ${c.max_batch_size ?? 0}, no dynamic batching`;
+  return `max batch ${c.max_batch_size}, delay ${d.max_queue_delay_microseconds ?? 0} µs, preferred [${(d.preferred_batch_size ?? []).join(',')}], queue ${d.default_queue_policy?.max_queue_size ?? '–'}`;
+}
+
 function niceCeil(x: number): number {
   if (x <= 0) return 1;
   const mag = 10 ** Math.floor(Math.log10(x));
@@ -82,7 +90,7 @@ export function renderChart(results: BenchResults): string {
   const width = 960;
   const panelHeight = 340;
   const legendHeight = 40;
-  const footer = 44;
+  const footer = 58;
   const height = legendHeight + panelHeight * results.models.length + footer;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">`);
@@ -92,7 +100,7 @@ export function renderChart(results: BenchResults): string {
   .axis { font-size: 11px; fill: #57606a; }
   .value { font-size: 9px; fill: #1b1f24; paint-order: stroke; stroke: #ffffff; stroke-width: 2px; }
   .legend { font-size: 12px; fill: #1b1f24; }
-  .note { font-size: 11px; fill: #57606a; }
+  .note { font-size: 10.5px; fill: #57606a; }
   .grid { stroke: #e5e8eb; stroke-width: 1; }
   .axisline { stroke: #8c959f; stroke-width: 1; }
   .peak { stroke: #cf222e; stroke-width: 2; stroke-dasharray: 6 4; }
@@ -108,10 +116,11 @@ export function renderChart(results: BenchResults): string {
   results.models.forEach((m, i) => parts.push(panel(m, 0, legendHeight + i * panelHeight, width, panelHeight)));
   const fleet = results.onnxFleet.args.join(' ');
   parts.push(
-    `<text x="16" y="${height - 26}" class="note">${esc(`${results.mode} run ${results.generatedAt.slice(0, 16).replace('T', ' ')}Z · ${results.machine.cpus} cores (${results.machine.cpuModel}) · Node ${results.machine.node} · onnxruntime-node ${results.machine.onnxruntimeNode} · autocannon ${results.secondsPerCell} s per cell`)}</text>`,
+    `<text x="16" y="${height - 40}" class="note">${esc(`${results.mode} run ${results.generatedAt.slice(0, 16).replace('T', ' ')}Z · ${results.machine.cpus} cores (${results.machine.cpuModel}) · Node ${results.machine.node} · onnxruntime-node ${results.machine.onnxruntimeNode} · autocannon ${results.secondsPerCell} s per cell`)}</text>`,
   );
   parts.push(
-    `<text x="16" y="${height - 26 + 16}" class="note">${esc(`onnx-fleet serve ${fleet} · batching: ${Object.entries(results.onnxFleet.configs).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(' · ')}`.slice(0, 190))}</text>`,
+    `<text x="16" y="${height - 25}" class="note">${esc(`onnx-fleet serve ${fleet}`)}</text>` +
+      `<text x="16" y="${height - 10}" class="note">${esc(Object.entries(results.onnxFleet.configs).map(([k, v]) => `${k}: ${batchingText(v)}`).join(' · '))}</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
