@@ -49,7 +49,7 @@ function iris(root: string): { accuracy: number; written: Written[] } {
     accuracy: m.testAccuracy,
     written: [
       write(root, 'models/iris/1/model.onnx', bytes),
-      write(root, 'models/iris/config.json', json({ max_batch_size: 64, version_policy: { latest: { num_versions: 1 } }, warmup: true, labels: m.labels, dynamic_batching: { max_queue_delay_microseconds: 500, default_queue_policy: { max_queue_size: 512 } } })),
+      write(root, 'models/iris/config.json', json({ max_batch_size: 64, version_policy: { latest: { num_versions: 1 } }, warmup: true, labels: m.labels, dynamic_batching: { max_queue_delay_microseconds: 0, preferred_batch_size: [8, 16], default_queue_policy: { max_queue_size: 512 } } })),
     ],
   };
 }
@@ -66,7 +66,7 @@ function textOrientation(root: string): Written[] {
         max_batch_size: 16,
         version_policy: { latest: { num_versions: 1 } },
         warmup: { shape: { x: [1, 3, 48, 192] } },
-        dynamic_batching: { max_queue_delay_microseconds: 2000, preferred_batch_size: [4, 8], default_queue_policy: { max_queue_size: 256 } },
+        dynamic_batching: { max_queue_delay_microseconds: 0, preferred_batch_size: [4, 8], default_queue_policy: { max_queue_size: 256 } },
       }),
     ),
     write(

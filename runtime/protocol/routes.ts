@@ -136,8 +136,23 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       throw err;
     }
   };
-  app.post<{ Params: ModelParams }>('/v2/models/:model/infer', infer);
-  app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', infer);
+  // Under overload, reject before the body is received and decoded: taking in bodies only to
+  // refuse them would starve the requests that were accepted.
+  const shedEarly = async (req: FastifyRequest<{ Params: ModelParams }>) => {
+    let v: ModelVersion;
+    try {
+      v = models.version(req.params.model, req.params.version);
+    } catch {
+      return; // unknown or not ready: the handler answers with the right error
+    }
+    if (v.queue?.full) {
+      metrics.requestFailure.inc({ model: v.model, version: String(v.version), reason: 'REJECTED' });
+      req.inferenceLabels = { model: v.model, version: String(v.version) };
+      throw v.queue.reject();
+    }
+  };
+  app.post<{ Params: ModelParams }>('/v2/models/:model/infer', { onRequest: shedEarly }, infer);
+  app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', { onRequest: shedEarly }, infer);
 }
 
 declare module 'fastify' {

@@ -46,6 +46,11 @@ export class ModelQueue {
     return this.items.length;
   }
 
+  /** True when a new request would be rejected: lets the server shed before reading the body. */
+  get full(): boolean {
+    return this.policy.maxQueueSize > 0 && this.items.length >= this.policy.maxQueueSize;
+  }
+
   /** Queued + executing: Triton's pending request count. */
   get pending(): number {
     return this.items.length + this.executing;
@@ -56,10 +61,7 @@ export class ModelQueue {
    * parameter; it may only lower the model's default.
    */
   enqueue(request: InferRequest, timeoutUs?: number): Promise<InferOutcome> {
-    if (this.policy.maxQueueSize > 0 && this.items.length >= this.policy.maxQueueSize) {
-      this.onShed('queue_full');
-      return Promise.reject(unavailable(`model ${this.key}: exceeds maximum queue size (${this.policy.maxQueueSize}); retry later`, RETRY_AFTER_SECONDS));
-    }
+    if (this.full) return Promise.reject(this.reject());
     const timeout = effectiveTimeoutUs(this.policy, timeoutUs);
     return new Promise<InferOutcome>((resolve, reject) => {
       const pending: Pending = { request, acceptedAt: process.hrtime.bigint(), resolve, reject, settled: false };
@@ -75,6 +77,12 @@ export class ModelQueue {
       }
       this.items.push(pending);
     });
+  }
+
+  /** Counts a shed request and returns the error it gets (503 + Retry-After). */
+  reject(): Error {
+    this.onShed('queue_full');
+    return unavailable(`model ${this.key}: exceeds maximum queue size (${this.policy.maxQueueSize}); retry later`, RETRY_AFTER_SECONDS);
   }
 
   /** The oldest waiting request, without removing it. */

@@ -23,6 +23,9 @@ export function defaultWorkerFile(): string {
   throw new Error(`inference worker not found at ${sibling} or ${built}; run \`npm run build\``);
 }
 
+/** Running + queued tasks a worker may hold. */
+export const MAX_TASKS_PER_WORKER = 2;
+
 interface Slot {
   pool: Piscina<WorkerTask, LoadResult | RunResult | null>;
   inFlight: number;
@@ -57,9 +60,14 @@ export class WorkerPool {
     return this.slots.reduce((n, s) => n + s.inFlight, 0);
   }
 
-  /** Workers with nothing to do right now. */
+  /**
+   * Workers that can take another task now. A worker holds at most one task queued behind the
+   * one it runs, so it starts the next batch as soon as it finishes the current one instead of
+   * idling while the result travels back and a new batch is formed; everything else waits in
+   * the model queues, where it is counted, bounded and subject to timeouts.
+   */
   get idleWorkers(): number {
-    return this.slots.filter((s) => s.inFlight === 0).length;
+    return this.slots.filter((s) => s.inFlight < MAX_TASKS_PER_WORKER).length;
   }
 
   private async submit<R>(slot: Slot, task: WorkerTask): Promise<R> {

@@ -115,6 +115,20 @@ test('a full queue is rejected at once with 503 and Retry-After; nothing rejecte
   expect(shed?.value).toBe(1);
 });
 
+test('over HTTP, a full queue sheds before the body is read: even a malformed body gets 503, not 400', async () => {
+  const v = rt.models.version('tiny_queue');
+  const sample = () => req([fp32('features', [1, 4], [5.1, 3.5, 1.4, 0.2])]);
+  const accepted = [rt.models.infer(v, sample()), rt.models.infer(v, sample())];
+  const res = await fetch(`${rt.url}/v2/models/tiny_queue/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs": [ this is not JSON' });
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toBe('1');
+  expect(await res.json()).toEqual({ error: 'model tiny_queue@1: exceeds maximum queue size (2); retry later' });
+  await Promise.all(accepted);
+  // Once the queue has room, the same body is judged on its merits.
+  const after = await fetch(`${rt.url}/v2/models/tiny_queue/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs": [ this is not JSON' });
+  expect(after.status).toBe(400);
+});
+
 test('a request whose queue timeout expires gets 503 and never runs; a request may only lower the timeout', async () => {
   const v = rt.models.version('short_timeout');
   const err = await rt.models.infer(v, req([fp32('features', [1, 4], [1, 2, 3, 4])])).catch((e) => e);
