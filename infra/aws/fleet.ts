@@ -35,8 +35,16 @@ export interface FleetArgs {
   tags?: Record<string, string>;
 }
 
+/**
+ * The launch lifecycle hook every new instance waits in (Pending:Wait, not yet registered with
+ * the load balancer) until its readiness gate completes it (see user-data.ts).
+ */
+export const LAUNCH_HOOK_NAME = 'onnx-fleet-ready';
+
 export const FLEET_DEFAULTS = {
   volumeSizeGb: 30,
+  /** Download, verify and unpack of bundle and models before the runtime starts, on top of STARTUP_BUDGET_SECONDS. */
+  bootstrapSeconds: 300,
   /** Checkpoints of an instance refresh: pause at each share of the fleet replaced. */
   checkpointPercentages: [25, 50, 100],
   checkpointDelaySeconds: 300,
@@ -98,6 +106,18 @@ export class Fleet extends pulumi.ComponentResource {
         healthCheckGracePeriod: STARTUP_BUDGET_SECONDS,
         defaultInstanceWarmup: STARTUP_BUDGET_SECONDS,
         targetGroupArns: [args.targetGroupArn],
+        // New instances join the target group only once the runtime is ready (user data completes
+        // the hook): no unhealthy targets while models load, so the unhealthy-host alarm that
+        // gates instance refreshes means a bad deploy, not a slow start. Out of time = ABANDON.
+        initialLifecycleHooks: [
+          {
+            name: LAUNCH_HOOK_NAME,
+            lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+            heartbeatTimeout: STARTUP_BUDGET_SECONDS + d.bootstrapSeconds,
+            defaultResult: 'ABANDON',
+          },
+        ],
+        waitForCapacityTimeout: `${STARTUP_BUDGET_SECONDS + d.bootstrapSeconds + 300}s`,
         capacityRebalance: spot ? true : undefined,
         launchTemplate: spot ? undefined : templateRef,
         mixedInstancesPolicy: spot

@@ -1,7 +1,8 @@
 /**
  * What a runtime instance may do, and nothing more: read the artifact bucket, write (and list)
  * the capture shard buckets, read the database's master secret, use the stack's key for those,
- * and mark itself unhealthy in its own Auto Scaling group. Plus SSM Session Manager for operators.
+ * and, in its own stack's Auto Scaling groups, complete its launch lifecycle action and mark
+ * itself unhealthy. Plus SSM Session Manager for operators.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -44,9 +45,11 @@ export class InstanceRole extends pulumi.ComponentResource {
           { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secret] },
           { Sid: 'UseStackKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [key] },
           {
-            Sid: 'MarkSelfUnhealthy',
+            // Scoped by the stack tag, not the group ARN: creating the group waits for its first
+            // instances to pass the launch hook, so the permission must exist before the group does.
+            Sid: 'ReportOwnHealth',
             Effect: 'Allow',
-            Action: ['autoscaling:SetInstanceHealth'],
+            Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth'],
             Resource: ['*'],
             Condition: { StringEquals: { [`autoscaling:ResourceTag/${STACK_TAG_KEY}`]: args.stackTag } },
           },

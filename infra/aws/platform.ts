@@ -6,7 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../config';
 import { Artifacts } from './artifacts';
 import { Dashboard } from './dashboard';
-import { Fleet } from './fleet';
+import { Fleet, LAUNCH_HOOK_NAME } from './fleet';
 import { InstanceRole } from './instance-role';
 import { accessLogStatements, LoadBalancer } from './load-balancer';
 import { Monitoring } from './monitoring';
@@ -91,6 +91,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
           models: artifacts.models,
           shardBuckets: shards,
           database: { writerHost: writer, readerHosts: readers, name: database.databaseName, secretArn },
+          launchHookName: LAUNCH_HOOK_NAME,
         }),
       );
     const fleetArgs = (targetGroup: aws.lb.TargetGroup, minSize: number, maxSize: number, desired: number) => ({

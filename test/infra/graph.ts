@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FLEET_DEFAULTS, LAUNCH_HOOK_NAME } from '../../infra/aws/fleet';
 import { parseStackConfig, StackConfig } from '../../infra/config';
 import { checkPolicies } from '../../infra/policies';
 import { readStackFile } from '../../infra/synth';
@@ -121,6 +122,10 @@ export function describeStack(stack: string): void {
       expect(i.instanceRefresh.preferences).toMatchObject({ autoRollback: true, checkpointPercentages: [25, 50, 100] });
       expect(i.instanceRefresh.preferences.alarmSpecification.alarms.length).toBeGreaterThan(0);
       expect(group.ignoreChanges).toEqual(['desiredCapacity']);
+      // New instances join the target group only once ready: the launch hook waits for the gate in user data.
+      expect(i.initialLifecycleHooks).toEqual([
+        { name: LAUNCH_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: STARTUP_BUDGET_SECONDS + FLEET_DEFAULTS.bootstrapSeconds, defaultResult: 'ABANDON' },
+      ]);
       const template = i.launchTemplate ?? i.mixedInstancesPolicy.launchTemplate.launchTemplateSpecification;
       expect(String(template.version ?? template.version)).toBe('1'); // the template's latest version, not $Latest
       expect(Boolean(i.mixedInstancesPolicy)).toBe(config.spot.enabled);
@@ -148,6 +153,8 @@ export function describeStack(stack: string): void {
     expect(userData).toContain(HEALTH_READY_PATH);
     expect(userData).toContain(`ONNX_FLEET_DRAIN_DELAY_SECONDS=${DRAIN_DELAY_SECONDS}`);
     expect(userData).toContain('set-instance-health');
+    expect(userData).toContain(`LAUNCH_HOOK='${LAUNCH_HOOK_NAME}'`);
+    expect(userData).toContain('complete_launch CONTINUE');
   });
 
   test('the security-group chain is exactly internet → ALB (80/443) → instances (runtime port) → database (5432)', () => {
@@ -215,9 +222,10 @@ export function describeStack(stack: string): void {
     expect(bySid.ReadDatabaseSecret).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:mock:000000000000:secret:rds!onnx-fleet-db'] });
     for (const s of policy.Statement) {
       expect(JSON.stringify(s.Action)).not.toMatch(/"\*"|:\*"/);
-      if (s.Sid !== 'MarkSelfUnhealthy') expect(s.Resource).not.toContain('*');
+      if (s.Sid !== 'ReportOwnHealth') expect(s.Resource).not.toContain('*');
     }
-    expect(bySid.MarkSelfUnhealthy.Condition.StringEquals['autoscaling:ResourceTag/onnx-fleet:stack']).toBe(stack);
+    expect(bySid.ReportOwnHealth.Action).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth']);
+    expect(bySid.ReportOwnHealth.Condition.StringEquals['autoscaling:ResourceTag/onnx-fleet:stack']).toBe(stack);
   });
 
   test('monitoring: the alarms exist and notify the topic', () => {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packModelRepository } from '../../infra/aws/artifacts';
-import { renderUserData, UserDataArgs } from '../../infra/aws/user-data';
+import { READY_SCRIPT, READY_UNIT_NAME, renderReadyScript, renderUserData, UserDataArgs } from '../../infra/aws/user-data';
 import { buildBundle } from '../../packaging/build';
 import { DRAIN_DELAY_SECONDS, HEALTH_READY_PATH } from '../../runtime/contract';
 import { EXAMPLES } from '../helpers/runtime';
@@ -47,6 +47,7 @@ function sandbox(args: UserDataArgs, bucketFiles: Record<string, Buffer>): Sandb
   "s3 cp") src="\${3#s3://${args.artifactBucket}/}"; cp "${bucket}/$src" "$4" ;;
   "secretsmanager get-secret-value") echo '{"username":"onnx_fleet","password":"p@ss:w/rd"}' ;;
   "autoscaling set-instance-health") ;;
+  "autoscaling complete-lifecycle-action") ;;
   *) exit 2 ;;
 esac`);
   stub('systemctl', 'exit 0');
@@ -57,6 +58,7 @@ esac`);
   stub('curl', `case "$*" in
   *api/token*) echo token ;;
   *instance-id*) echo i-0123456789abcdef0 ;;
+  *tags/instance/aws:autoscaling:groupName*) echo onnx-fleet-fleet-asg ;;
   *${HEALTH_READY_PATH}*) exit 0 ;;
   *) exit 7 ;;
 esac`);
@@ -80,12 +82,16 @@ function args(bundleSha: string, modelsSha: string): UserDataArgs {
     models: { key: `models/${modelsSha}/models.tar.gz`, sha256: modelsSha },
     shardBuckets: ['shard-0', 'shard-1'],
     database: { writerHost: 'db.example.internal', readerHosts: ['r0.example.internal', 'r1.example.internal'], name: 'onnx_fleet', secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:rds!db' },
+    launchHookName: 'onnx-fleet-ready',
   };
 }
 
-test('the rendered user data passes shellcheck', () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-shellcheck-')), 'user-data.sh');
-  fs.writeFileSync(file, renderUserData(args('a'.repeat(64), 'b'.repeat(64))));
+test.each([
+  ['user data', () => renderUserData(args('a'.repeat(64), 'b'.repeat(64)))],
+  ['readiness gate', () => renderReadyScript(args('a'.repeat(64), 'b'.repeat(64)))],
+])('the rendered %s passes shellcheck', (_name, render) => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-shellcheck-')), 'script.sh');
+  fs.writeFileSync(file, render());
   expect(() => execFileSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' })).not.toThrow();
 });
 
@@ -116,6 +122,11 @@ test('the bootstrap installs the bundle and models, writes the environment and s
   expect(calls).toContain('systemctl enable onnx-fleet.service');
   expect(calls).toContain('systemctl restart onnx-fleet.service');
   expect(calls).not.toContain('set-instance-health');
+  // The readiness gate is installed for later boots (warm pool) and has let the launch continue.
+  expect(fs.statSync(path.join(box.root, READY_SCRIPT)).mode & 0o111).toBeTruthy();
+  expect(fs.readFileSync(path.join(box.root, 'etc/systemd/system', READY_UNIT_NAME), 'utf8')).toContain(`ExecStart=${READY_SCRIPT}`);
+  expect(calls).toContain(`systemctl enable ${READY_UNIT_NAME}`);
+  expect(calls).toContain('aws autoscaling complete-lifecycle-action --region us-east-1 --auto-scaling-group-name onnx-fleet-fleet-asg --lifecycle-hook-name onnx-fleet-ready --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE');
 }, 120_000);
 
 test('a corrupted artifact is refused by the checksum step and the instance is marked unhealthy', () => {
@@ -129,6 +140,39 @@ test('a corrupted artifact is refused by the checksum step and the instance is m
   expect(stderr).toContain(`checksum mismatch`);
   expect(fs.existsSync(path.join(box.root, 'opt/onnx-fleet/current'))).toBe(false);
   const calls = fs.readFileSync(box.calls, 'utf8');
+  expect(calls).toContain('--lifecycle-action-result ABANDON');
   expect(calls).toContain('aws autoscaling set-instance-health --region us-east-1 --instance-id i-0123456789abcdef0 --health-status Unhealthy');
   expect(calls).not.toContain('systemctl');
+  expect(calls).not.toContain('CONTINUE');
 }, 120_000);
+
+describe('the readiness gate', () => {
+  /** Runs the gate with the runtime never ready; `pending` says whether a launch lifecycle action waits. */
+  function neverReady(pending: boolean): { status: number | null; calls: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-ready-'));
+    const calls = path.join(dir, 'calls.log');
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/bash\necho "${name} $*" >> "${calls}"\n${body}\n`, { mode: 0o755 });
+    stub('aws', `case "$2" in complete-lifecycle-action) exit ${pending ? 0 : 254} ;; set-instance-health) exit 0 ;; *) exit 2 ;; esac`);
+    stub('curl', `case "$*" in *api/token*) echo token ;; *instance-id*) echo i-0123456789abcdef0 ;; *groupName*) echo asg ;; *) exit 7 ;; esac`);
+    stub('seq', 'echo 1 2 3'); // three polls instead of the whole startup budget
+    stub('sleep', 'exit 0');
+    const script = path.join(dir, 'ready.sh');
+    fs.writeFileSync(script, renderReadyScript({ region: 'eu-west-1', launchHookName: 'onnx-fleet-ready' }), { mode: 0o755 });
+    const r = spawnSync('/bin/bash', [script], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
+    return { status: r.status, calls: fs.readFileSync(calls, 'utf8') };
+  }
+
+  test('a runtime never ready abandons the pending launch', () => {
+    const { status, calls } = neverReady(true);
+    expect(status).toBe(1);
+    expect(calls.match(/\/v2\/health\/ready/g)).toHaveLength(3);
+    expect(calls).toContain('aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name asg --lifecycle-hook-name onnx-fleet-ready --instance-id i-0123456789abcdef0 --lifecycle-action-result ABANDON');
+    expect(calls).not.toContain('set-instance-health');
+  });
+
+  test('with no launch pending (a reboot in service) the instance is marked unhealthy instead', () => {
+    const { status, calls } = neverReady(false);
+    expect(status).toBe(1);
+    expect(calls).toContain('aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0123456789abcdef0 --health-status Unhealthy');
+  });
+});
