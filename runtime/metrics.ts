@@ -26,6 +26,15 @@ export class RuntimeMetrics {
   readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
 
+  // Data capture (runtime/capture): never on the inference path's critical section.
+  readonly captureRecords = new Counter({ name: 'onnx_fleet_capture_records_total', help: 'Sampled records accepted into the capture journal', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly captureDropped = new Counter({ name: 'onnx_fleet_capture_records_dropped_total', help: 'Sampled records not captured (journal full or failing); inference was unaffected', labelNames: [...MODEL_LABELS, 'reason'], registers: [this.registry] });
+  readonly captureJournaled = new Counter({ name: 'onnx_fleet_capture_records_journaled_total', help: 'Records held in the journal for retry because a shard or the database was unreachable', registers: [this.registry] });
+  readonly captureStored = new Counter({ name: 'onnx_fleet_capture_records_stored_total', help: 'Records written to their shard', labelNames: ['shard'], registers: [this.registry] });
+  readonly captureIndexed = new Counter({ name: 'onnx_fleet_capture_records_indexed_total', help: 'Index rows written to the primary', registers: [this.registry] });
+  readonly captureJournalBytes = new Gauge({ name: 'onnx_fleet_capture_journal_bytes', help: 'Bytes in the capture journal (records not yet both stored and indexed)', registers: [this.registry] });
+  readonly captureSinkUp = new Gauge({ name: 'onnx_fleet_capture_sink_up', help: '1 when the capture sink (a shard, or the database) accepted its last write, else 0', labelNames: ['sink'], registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
