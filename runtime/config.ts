@@ -5,6 +5,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { parsePostgresUrl, splitUrlList } from './capture/pg-url';
+import { parseShardList } from './capture/shard-spec';
 import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS } from './contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -26,6 +28,16 @@ export interface RuntimeConfig {
   authTokensFile?: string;
   /** Comma-separated bearer tokens (prefer the file: environments leak into process listings less, but logs more). */
   authTokens?: string;
+  /** Data capture: comma-separated shards (file:///dir or s3://bucket[/prefix]?endpoint=…); default a directory under the journal. */
+  captureShards?: string;
+  /** Data capture journal (spool) directory; capture is on when this is set. */
+  captureJournalDir?: string;
+  captureJournalMaxBytes: number;
+  captureFlushIntervalMs: number;
+  /** Capture index writer endpoint: postgresql://… (a DNS name that follows failover, or a libpq multi-host list). */
+  databaseWriterUrl?: string;
+  /** Comma-separated replica URLs for capture queries (fallback: the writer). */
+  databaseReaderUrls?: string;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +64,9 @@ interface OptionDef {
 /** Largest request body accepted by default; ingresses in front of the runtime use the same limit. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/** Data capture journal bound by default. */
+export const DEFAULT_CAPTURE_JOURNAL_MAX_BYTES = 1024 * 1024 * 1024;
+
 const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 /** The defaults live here and nowhere else. */
@@ -71,6 +86,12 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'logLevel', flag: 'log-level', env: ENV.logLevel, kind: { type: 'enum', values: LOG_LEVELS }, help: 'pino log level', default: () => 'info' },
   { key: 'authTokensFile', flag: 'auth-tokens-file', env: ENV.authTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) required on inference and metadata routes' },
   { key: 'authTokens', flag: 'auth-tokens', env: ENV.authTokens, kind: { type: 'string' }, help: 'comma-separated bearer tokens (alternative to --auth-tokens-file)' },
+  { key: 'captureJournalDir', flag: 'capture-journal-dir', env: ENV.captureJournalDir, kind: { type: 'string' }, help: 'data capture: journal directory (fsync\'d spool, replayed on start); turns capture on' },
+  { key: 'captureShards', flag: 'capture-shards', env: ENV.captureShards, kind: { type: 'string' }, help: 'data capture: comma-separated shards, file:///dir or s3://bucket[/prefix][?endpoint=…&region=…] (default: <journal dir>/shards/local)' },
+  { key: 'captureJournalMaxBytes', flag: 'capture-journal-max-bytes', env: ENV.captureJournalMaxBytes, kind: { type: 'int', min: 1 << 20, max: Number.MAX_SAFE_INTEGER }, help: 'data capture: journal bound; beyond it records are dropped (counted), never requests', default: () => DEFAULT_CAPTURE_JOURNAL_MAX_BYTES },
+  { key: 'captureFlushIntervalMs', flag: 'capture-flush-interval-ms', env: ENV.captureFlushIntervalMs, kind: { type: 'int', min: 10, max: 60_000 }, help: 'data capture: group commit (fsync) and flush interval in milliseconds', default: () => 200 },
+  { key: 'databaseWriterUrl', flag: 'database-writer-url', env: ENV.databaseWriterUrl, kind: { type: 'string' }, help: 'data capture index: primary endpoint, postgresql://user:pw@host:port[,host:port…]/db' },
+  { key: 'databaseReaderUrls', flag: 'database-reader-urls', env: ENV.databaseReaderUrls, kind: { type: 'string' }, help: 'data capture index: comma-separated replica URLs for queries (fallback: the writer)' },
 ];
 
 function describe(kind: Kind): string {
@@ -152,7 +173,34 @@ export function loadRuntimeConfig(argv: readonly string[], env: NodeJS.ProcessEn
         `more than the ${available} cores of this machine; lower one of them so the product is at most ${available}`,
     );
   }
+  validateCapture(config);
   return config;
+}
+
+/** Capture options: shards and database need a journal (nothing accepted may be lost), and their URLs must parse. */
+function validateCapture(config: RuntimeConfig): void {
+  if (!config.captureJournalDir) {
+    const given = (['captureShards', 'databaseWriterUrl', 'databaseReaderUrls'] as const).find((k) => config[k] !== undefined);
+    if (given) {
+      const def = OPTIONS.find((d) => d.key === given)!;
+      throw new ConfigError(`--${def.flag} needs --capture-journal-dir (or ${ENV.captureJournalDir}): captured records are journaled there before they are written`);
+    }
+    return;
+  }
+  config.captureJournalDir = path.resolve(config.captureJournalDir);
+  try {
+    if (config.captureShards !== undefined) parseShardList(config.captureShards);
+  } catch (err) {
+    throw new ConfigError(`--capture-shards: ${(err as Error).message}`);
+  }
+  for (const [flag, value] of [['database-writer-url', config.databaseWriterUrl], ['database-reader-urls', config.databaseReaderUrls]] as const) {
+    if (value === undefined) continue;
+    try {
+      for (const url of splitUrlList(value)) parsePostgresUrl(url);
+    } catch (err) {
+      throw new ConfigError(`--${flag}: ${(err as Error).message}`);
+    }
+  }
 }
 
 export function usage(): string {

@@ -89,6 +89,8 @@ export const ENV = {
   captureJournalDir: 'ONNX_FLEET_CAPTURE_JOURNAL_DIR',
   databaseWriterUrl: 'ONNX_FLEET_DATABASE_WRITER_URL',
   databaseReaderUrls: 'ONNX_FLEET_DATABASE_READER_URLS',
+  captureJournalMaxBytes: 'ONNX_FLEET_CAPTURE_JOURNAL_MAX_BYTES',
+  captureFlushIntervalMs: 'ONNX_FLEET_CAPTURE_FLUSH_INTERVAL_MS',
 } as const;
 
 export type EnvKey = keyof typeof ENV;
