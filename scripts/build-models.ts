@@ -9,7 +9,9 @@ import path from 'node:path';
 import { Dim, ElemType, floatTensor, model, node, valueInfo } from './onnx-builder';
 import { trainIris } from './train-iris';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root, whether this runs from scripts/ (TypeScript, jest) or dist/scripts/ (tsc output). */
+const SCRIPTS_PARENT = path.resolve(__dirname, '..');
+export const REPO_ROOT = path.basename(SCRIPTS_PARENT) === 'dist' ? path.dirname(SCRIPTS_PARENT) : SCRIPTS_PARENT;
 
 interface Written {
   file: string;
