@@ -31,6 +31,16 @@ export interface ModelConfig {
   dynamicBatching?: DynamicBatchingConfig;
   /** Free-form labels for classifier outputs, echoed in model metadata parameters. */
   labels?: string[];
+  /** `data_capture`: what the runtime captures of this model's requests (needs --capture-journal-dir). */
+  dataCapture?: DataCaptureConfig;
+}
+
+export interface DataCaptureConfig {
+  enabled: boolean;
+  /** 0–100, fractions allowed. */
+  samplingPercentage: number;
+  captureRequest: boolean;
+  captureResponse: boolean;
 }
 
 export const DEFAULT_QUEUE_POLICY: QueuePolicy = { maxQueueSize: 1024, defaultTimeoutMicroseconds: 0, allowTimeoutOverride: true };
@@ -126,6 +136,23 @@ function parseWarmup(v: unknown): ModelConfig['warmup'] {
   throw new ModelConfigError(`warmup: got ${JSON.stringify(v)}, expected true, false or {"shape": {"<input>": [dims...]}}`);
 }
 
+/** `{"enabled": true, "sampling_percentage": 0-100, "capture": ["request", "response"]}`; omitted keys: on, 100 %, both. */
+function parseDataCapture(v: unknown): DataCaptureConfig {
+  const where = 'data_capture';
+  if (!isObject(v)) throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, expected {"enabled": true, "sampling_percentage": 0-100, "capture": ["request", "response"]}`);
+  onlyKeys(where, v, ['enabled', 'sampling_percentage', 'capture']);
+  if (v.enabled !== undefined && typeof v.enabled !== 'boolean') throw new ModelConfigError(`${where}.enabled: got ${JSON.stringify(v.enabled)}, expected true or false`);
+  const pct = v.sampling_percentage ?? 100;
+  if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+    throw new ModelConfigError(`${where}.sampling_percentage: got ${JSON.stringify(v.sampling_percentage)}, expected a number from 0 to 100`);
+  }
+  const capture = v.capture ?? ['request', 'response'];
+  if (!Array.isArray(capture) || capture.length === 0 || capture.some((c) => c !== 'request' && c !== 'response')) {
+    throw new ModelConfigError(`${where}.capture: got ${JSON.stringify(v.capture)}, expected a non-empty array of "request" and/or "response"`);
+  }
+  return { enabled: v.enabled !== false, samplingPercentage: pct, captureRequest: capture.includes('request'), captureResponse: capture.includes('response') };
+}
+
 /** Parses config.json text. Throws ModelConfigError naming the key at fault. */
 export function parseModelConfig(text: string): ModelConfig {
   let raw: unknown;
@@ -135,7 +162,7 @@ export function parseModelConfig(text: string): ModelConfig {
     throw new ModelConfigError(`not valid JSON: ${(err as Error).message}`);
   }
   if (!isObject(raw)) throw new ModelConfigError('expected a JSON object');
-  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'dynamic_batching', 'queue_policy', 'labels']);
+  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'dynamic_batching', 'queue_policy', 'labels', 'data_capture']);
   const maxBatchSize = raw.max_batch_size === undefined ? 0 : int('max_batch_size', raw.max_batch_size, 0, 1 << 20);
   const labels = raw.labels;
   if (labels !== undefined && (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))) {
@@ -149,6 +176,7 @@ export function parseModelConfig(text: string): ModelConfig {
     queuePolicy: parseQueuePolicy('queue_policy', raw.queue_policy),
     labels: labels as string[] | undefined,
   };
+  if (raw.data_capture !== undefined) config.dataCapture = parseDataCapture(raw.data_capture);
   if (raw.dynamic_batching !== undefined) {
     config.dynamicBatching = parseDynamicBatching(raw.dynamic_batching, maxBatchSize);
     config.queuePolicy = config.dynamicBatching.queuePolicy;
