@@ -158,7 +158,11 @@ class Reader {
     const v = this.raw[key(k)];
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!/^-?\d+$/.test(v.trim()) || n < min || n > max) throw new ConfigError(`${key(k)}: got ${show(v)}, expected an integer from ${min} to ${max}`);
+    if (!/^-?\d+$/.test(v.trim()) || n < min || n > max) {
+      // Numbers are shown as numbers (YAML `shards: 0` arrives as "0"); anything else quoted.
+      const got = /^-?\d+(\.\d+)?$/.test(v.trim()) ? v.trim() : show(v);
+      throw new ConfigError(`${key(k)}: got ${got}, expected an integer from ${min} to ${max}`);
+    }
     return n;
   }
 
@@ -207,11 +211,25 @@ const ALL_KEYS = [
   'loadBalancingAlgorithm', 'certificateArn', 'canaryWeight', 'scaling', 'database', 'shards', 'alarmEmail', 'latencyP99AlarmSeconds', 'runtimeBundle', 'modelRepository', 'kubernetes',
 ];
 
+/** Edit distance, to suggest the key a typo meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
 /** Reads and validates a stack's configuration. `raw` maps `namespace:key` to the stored string. */
 export function parseStackConfig(raw: Raw): StackConfig {
   for (const k of Object.keys(raw)) {
-    if (k.startsWith(`${NAMESPACE}:`) && !ALL_KEYS.includes(k.slice(NAMESPACE.length + 1))) {
-      throw new ConfigError(`${k}: unknown key; known keys: ${ALL_KEYS.map(key).join(', ')}`);
+    const name = k.slice(NAMESPACE.length + 1);
+    if (k.startsWith(`${NAMESPACE}:`) && !ALL_KEYS.includes(name)) {
+      const near = ALL_KEYS.filter((known) => distance(name, known) <= 2);
+      const hint = near.length ? `did you mean ${near.map(key).join(' or ')}? ` : '';
+      throw new ConfigError(`${k}: unknown key; ${hint}known keys: ${ALL_KEYS.map(key).join(', ')}`);
     }
   }
   const r = new Reader(raw);
@@ -263,6 +281,10 @@ export function parseStackConfig(raw: Raw): StackConfig {
   if (certificateArn !== undefined && !/^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(certificateArn)) {
     throw new ConfigError(`${key('certificateArn')}: got ${show(certificateArn)}, expected an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`);
   }
+  const certificateRegion = certificateArn?.split(':')[3];
+  if (certificateArn !== undefined && platform === 'aws' && certificateRegion !== region) {
+    throw new ConfigError(`${key('certificateArn')}: got ${show(certificateArn)}, expected a certificate in ${region}: an ALB uses ACM certificates from its own region only`);
+  }
   if (prod && certificateArn === undefined && platform === 'aws') throw new ConfigError(`${key('certificateArn')}: missing, expected an ACM certificate ARN: prod serves HTTPS only`);
   const canaryWeight = r.int('canaryWeight', 0, 0, 50);
 
@@ -299,7 +321,9 @@ export function parseStackConfig(raw: Raw): StackConfig {
   onlyFields('database', dbRaw, ['instanceClass', 'engineVersion', 'allocatedStorageGb', 'maxAllocatedStorageGb', 'multiAz', 'readReplicas', 'backupRetentionDays']);
   const database: DatabaseConfig = {
     instanceClass: field('database', dbRaw, 'instanceClass', (v): v is string => isString(v) && v.startsWith('db.'), 'an RDS instance class such as db.r6g.large', prod ? 'db.r6g.large' : 'db.t4g.medium'),
-    engineVersion: field('database', dbRaw, 'engineVersion', (v): v is string => isString(v) && /^15(\.\d+)?$/.test(v), 'a PostgreSQL 15 version such as 15.8', '15.8'),
+    // The major version only: RDS applies minor upgrades (autoMinorVersionUpgrade), and a pinned
+    // minor would then show as drift that `pulumi up` tries to downgrade.
+    engineVersion: field('database', dbRaw, 'engineVersion', (v): v is string => isString(v) && /^15(\.\d+)?$/.test(v), 'a PostgreSQL 15 version: 15 (recommended, minor upgrades by RDS) or 15.<minor>', '15'),
     allocatedStorageGb: field('database', dbRaw, 'allocatedStorageGb', isInt(20, 65536), 'an integer from 20 to 65536', prod ? 100 : 20),
     maxAllocatedStorageGb: field('database', dbRaw, 'maxAllocatedStorageGb', isInt(20, 65536), 'an integer from 20 to 65536', prod ? 1000 : 100),
     multiAz: field('database', dbRaw, 'multiAz', isBool, 'true or false', prod),

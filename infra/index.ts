@@ -9,6 +9,7 @@ const outputs = definePlatform(stackConfigFromPulumi(), pulumi.getStack());
 
 export const platform = outputs.platform;
 export const url = outputs.url;
+export const albDnsName = outputs.albDnsName;
 export const databaseWriter = outputs.databaseWriter;
 export const databaseReaders = outputs.databaseReaders;
 export const databaseReader = outputs.databaseReader;

@@ -34,6 +34,7 @@ export function definePlatform(input: StackConfig, stack: string): ProgramOutput
   return {
     platform: 'aws',
     url: pulumi.interpolate`${config.certificateArn ? 'https' : 'http'}://${p.albDnsName}`,
+    albDnsName: p.albDnsName,
     databaseWriter: p.writerEndpoint,
     databaseReaders: p.readerEndpoints,
     shardBuckets: p.shardBuckets,

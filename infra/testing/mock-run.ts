@@ -23,7 +23,7 @@ export interface ResourceRecord {
 }
 
 /** Plausible provider outputs for the few resources whose outputs other resources read. */
-function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+export function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
   const arn = `arn:aws:mock:${name}`;
   switch (type) {
     case 'aws:rds/instance:Instance':
