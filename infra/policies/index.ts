@@ -3,11 +3,11 @@ import type { ResourceRecord } from '../testing/mock-run';
 import { replicaCredentials } from './database';
 import { bucketsHardened, encryptionAtRest } from './encryption';
 import { instanceHardening } from './instances';
-import { noPublicExposure } from './network-exposure';
+import { internetOnlyToLoadBalancers, noPublicExposure } from './network-exposure';
 import type { ResourcePolicy, StackPolicy, Violation } from './types';
 
 export const RESOURCE_POLICIES: ResourcePolicy[] = [encryptionAtRest, noPublicExposure, instanceHardening, replicaCredentials];
-export const STACK_POLICIES: StackPolicy[] = [bucketsHardened];
+export const STACK_POLICIES: StackPolicy[] = [bucketsHardened, internetOnlyToLoadBalancers];
 
 export function checkPolicies(resources: ResourceRecord[]): Violation[] {
   const violations: Violation[] = [];

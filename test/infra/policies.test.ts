@@ -10,6 +10,13 @@ test.each<[string, ResourceRecord[], string]>([
   ['public database', [r('aws:rds/instance:Instance', 'db', { storageEncrypted: true, publiclyAccessible: true, manageMasterUserPassword: true, backupRetentionPeriod: 7 })], 'database is publicly accessible'],
   ['replica with a managed password', [r('aws:rds/instance:Instance', 'replica', { replicateSourceDb: 'db', storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true })], 'replica sets manageMasterUserPassword'],
   ['EC2 health checks', [r('aws:autoscaling/group:Group', 'asg', { healthCheckType: 'EC2', healthCheckGracePeriod: 300 })], 'health check type is EC2, not ELB'],
+  ['no launch hook', [r('aws:autoscaling/group:Group', 'asg', { healthCheckType: 'ELB', healthCheckGracePeriod: 300 })], 'no launch lifecycle hook'],
+  ['inline SSH from the internet', [r('aws:ec2/securityGroup:SecurityGroup', 'sg', { ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['0.0.0.0/0'] }] })], 'inline ingress from the internet on ports 22-22'],
+  ['internet 443 straight to instances', [
+    r('aws:lb/loadBalancer:LoadBalancer', 'alb', { securityGroups: ['alb-sg'], dropInvalidHeaderFields: true }),
+    r('aws:ec2/launchTemplate:LaunchTemplate', 'lt', { vpcSecurityGroupIds: ['app-sg'], metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 }, monitoring: { enabled: true }, iamInstanceProfile: { arn: 'x' }, blockDeviceMappings: [{ ebs: { encrypted: 'true' } }], networkInterfaces: [] }),
+    r('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'https', { securityGroupId: 'app-sg', cidrIpv4: '0.0.0.0/0', fromPort: 443, toPort: 443 }),
+  ], 'internet ingress into app-sg, which is attached to instances or a database'],
   ['unencrypted bucket', [r('aws:s3/bucket:Bucket', 'b', {})], 'no default encryption'],
 ])('%s is a violation', (_name, resources, message) => {
   expect(checkPolicies(resources).map((v) => v.message)).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
