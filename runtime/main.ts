@@ -10,6 +10,7 @@ Commands:
   serve   run the inference runtime        onnx-fleet serve --model-repository <dir> [--port 8080]
   synth   print a stack's resource graph   onnx-fleet synth --stack <name> [--config-file <path>] [--json]
   bundle  build the instance artifact      onnx-fleet bundle [--arch x64|arm64]
+  captures query captured records          onnx-fleet captures list --model <name> --since 1h [--database-reader-urls …]
 
 Run "onnx-fleet serve --help" for the runtime's options.`;
 
@@ -82,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'synth':
       return (await tooling<typeof import('../infra/synth')>('synth', () => import('../infra/synth')))?.synthCommand(rest) ?? 2;
+    case 'captures':
+      return (await import('./capture/captures-command')).capturesCommand(rest);
     case 'bundle':
       return (await tooling<typeof import('../packaging/build')>('bundle', () => import('../packaging/build')))?.bundleCommand(rest) ?? 2;
     case undefined:

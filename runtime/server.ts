@@ -12,6 +12,7 @@ import { Lifecycle } from './lifecycle';
 import { RuntimeMetrics } from './metrics';
 import { ModelManager } from './models/model-manager';
 import { WorkerPool } from './workers/worker-pool';
+import { captureRoutes, startCapture } from './capture/runtime-capture';
 
 export { VERSION } from './version';
 import { VERSION } from './version';
@@ -56,6 +57,12 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const pool = new WorkerPool({ workers: config.workers });
   const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
   const app = buildApp({ models, metrics, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION, authTokens });
+  // Data capture (when configured): replays its journal and starts flushing before the port opens.
+  const capture = await startCapture(config, logger, metrics);
+  if (capture) {
+    app.decorate('capture', capture);
+    void app.register(captureRoutes, { capture });
+  }
 
   // Like Triton, load (and warm) every model before opening the port: a process that is not yet
   // listening refuses connections, which load balancers retry elsewhere, instead of answering 503.
@@ -86,6 +93,8 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
     }
     models.close();
     await pool.close();
+    // Flush captured records within the stop margin; what is left stays in the fsync'd journal for the next start.
+    await capture?.close(4000);
     logger.info('stopped');
     return finished;
   };

@@ -9,8 +9,9 @@ import { InferenceError, invalidArgument } from '../errors';
 import type { Lifecycle } from '../lifecycle';
 import type { RuntimeMetrics } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
-import { decodeInferRequest, encodeInferResponse } from './codec';
+import { HEADER_LENGTH_HEADER, decodeInferRequest, encodeInferResponse } from './codec';
 import type { InferRequest } from './types';
+import type { CaptureService } from '../capture/capture-service';
 
 export interface ProtocolRoutesOptions {
   models: ModelManager;
@@ -114,8 +115,26 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
     req.inferenceLabels = labels;
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const headerLength = req.headers['inference-header-content-length'];
+    const requestHeaderLength = Array.isArray(headerLength) ? headerLength[0] : headerLength;
+    let request: InferRequest | undefined;
+    // Data capture, once the response (or error) is known: sampled, journaled, never throws or waits.
+    const capture = (status: number, response?: { body: Buffer; contentType: string; headers: Record<string, string> }, error?: string) => {
+      const pk = request?.parameters.partition_key;
+      app.capture?.record({
+        model: v.model,
+        version: String(v.version),
+        settings: v.config.dataCapture,
+        requestId: request?.id ?? req.id,
+        partitionKey: typeof pk === 'string' || typeof pk === 'number' ? String(pk) : undefined,
+        status,
+        latencyUs: Number(process.hrtime.bigint() - started) / 1000,
+        request: { body, contentType: req.headers['content-type'], headerLength: requestHeaderLength },
+        response: response && { body: response.body, contentType: response.contentType, headerLength: response.headers[HEADER_LENGTH_HEADER] },
+        error,
+      });
+    };
     try {
-      const request = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, v.signature!, { maxBatchSize: v.config.maxBatchSize });
+      request = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, v.signature!, { maxBatchSize: v.config.maxBatchSize });
       const timeoutUs = requestTimeoutUs(request);
       const decoded = process.hrtime.bigint();
       const outcome = await models.infer(v, request, timeoutUs);
@@ -127,12 +146,14 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       metrics.computeInputDuration.inc(labels, Number(decoded - started) / 1000);
       metrics.computeOutputDuration.inc(labels, Number(done - executed) / 1000);
       metrics.requestDuration.inc(labels, Number(done - started) / 1000);
+      capture(200, encoded);
       reply.code(200).headers(encoded.headers).type(encoded.contentType);
       return reply.send(encoded.body);
     } catch (err) {
       const reason = err instanceof InferenceError && err.statusCode === 503 ? 'REJECTED' : err instanceof InferenceError && /could not run/.test(err.message) ? 'BACKEND' : 'OTHER';
       metrics.requestFailure.inc({ ...labels, reason });
       metrics.requestDuration.inc(labels, Number(process.hrtime.bigint() - started) / 1000);
+      capture(err instanceof InferenceError ? err.statusCode : 500, undefined, err instanceof Error ? err.message : String(err));
       throw err;
     }
   };
@@ -156,6 +177,10 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Data capture, decorated by the server when configured (runtime/capture). */
+    capture?: CaptureService;
+  }
   interface FastifyRequest {
     /** Model and version of an inference request, for the access log. */
     inferenceLabels?: { model: string; version: string };
