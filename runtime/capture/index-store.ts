@@ -248,9 +248,9 @@ export class IndexReader {
     const { value, source } = await this.withReader(async (client) => {
       const { rows } = await client.query(
         `SELECT id, model, model_version, captured_at, shard, object_key, request_id, partition_key, status, latency_us, request_bytes, response_bytes
-           FROM capture_records WHERE model = $1 AND captured_at >= $2 AND captured_at < $3
+           FROM capture_records WHERE model = $1 AND captured_at >= $2 AND ($3::timestamptz IS NULL OR captured_at < $3)
            ORDER BY captured_at, id LIMIT $4`,
-        [q.model, q.since.toISOString(), (q.until ?? new Date(8.64e15)).toISOString(), q.limit ?? 100],
+        [q.model, q.since.toISOString(), q.until?.toISOString() ?? null, q.limit ?? 100],
       );
       return rows.map(
         (r): IndexRow => ({
