@@ -154,21 +154,13 @@ export interface CaptureStats {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
-/** The stored object: the record's metadata and payloads (JSON as JSON, anything else base64). */
+/**
+ * The stored object: the record's metadata and payloads (JSON bodies embedded as JSON, anything
+ * else base64). Bodies of answered requests were validated by the protocol codec, so their JSON
+ * is embedded byte for byte without being parsed again; error bodies are checked first.
+ */
 export function renderRecord(h: RecordHeader, req: Buffer | undefined, res: Buffer | undefined, shard: string): Buffer {
-  const payload = (meta: { ct?: string; hl?: string } | undefined, body: Buffer | undefined) => {
-    if (!meta || !body) return undefined;
-    const base = { content_type: meta.ct ?? null, ...(meta.hl !== undefined ? { inference_header_content_length: Number(meta.hl) } : {}) };
-    if (meta.hl === undefined) {
-      try {
-        return { ...base, encoding: 'JSON', data: JSON.parse(body.toString('utf8')) as unknown };
-      } catch {
-        /* not JSON: keep the bytes */
-      }
-    }
-    return { ...base, encoding: 'BASE64', data: body.toString('base64') };
-  };
-  const doc = {
+  const meta = {
     id: h.id,
     model: h.model,
     model_version: h.version,
@@ -179,10 +171,39 @@ export function renderRecord(h: RecordHeader, req: Buffer | undefined, res: Buff
     status: h.st,
     latency_us: h.lat,
     ...(h.err !== undefined ? { error: h.err } : {}),
-    ...(h.req ? { request: payload(h.req, req) } : {}),
-    ...(h.res ? { response: payload(h.res, res) } : {}),
   };
-  return Buffer.from(JSON.stringify(doc), 'utf8');
+  const parts: Buffer[] = [Buffer.from(JSON.stringify(meta).slice(0, -1), 'utf8')];
+  const payload = (name: string, info: { ct?: string; hl?: string } | undefined, body: Buffer | undefined) => {
+    if (!info || !body) return;
+    const head = { content_type: info.ct ?? null, ...(info.hl !== undefined ? { inference_header_content_length: Number(info.hl) } : {}) };
+    const prefix = `,${JSON.stringify(name)}:${JSON.stringify(head).slice(0, -1)}`;
+    let json = info.hl === undefined && body.length > 0 && (h.st === 200 || isJson(body));
+    if (json && h.st === 200 && !looksLikeJsonObject(body)) json = isJson(body);
+    if (json) parts.push(Buffer.from(`${prefix},"encoding":"JSON","data":`), body, Buffer.from('}'));
+    else parts.push(Buffer.from(`${prefix},"encoding":"BASE64","data":"${body.toString('base64')}"}`));
+  };
+  payload('request', h.req, req);
+  payload('response', h.res, res);
+  parts.push(Buffer.from('}'));
+  return Buffer.concat(parts);
+}
+
+function isJson(body: Buffer): boolean {
+  try {
+    JSON.parse(body.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Cheap shape check for bodies the codec already accepted: an object, first and last non-blank bytes. */
+function looksLikeJsonObject(body: Buffer): boolean {
+  let i = 0;
+  let j = body.length - 1;
+  while (i <= j && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)) i++;
+  while (j >= i && (body[j] === 0x20 || body[j] === 0x0a || body[j] === 0x0d || body[j] === 0x09)) j--;
+  return body[i] === 0x7b && body[j] === 0x7d;
 }
 
 export class CaptureService {
