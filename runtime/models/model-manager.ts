@@ -14,7 +14,8 @@ import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
 import type { WireTensor } from '../workers/messages';
 import type { WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
-import { ortTypeOf, signatureFromMetadata, zeros } from './ort-types';
+import { allocate } from '../protocol/datatypes';
+import { ortTypeOf, signatureFromMetadata } from './ort-types';
 import { ModelEntry, scanRepository } from './repository';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
@@ -58,7 +59,7 @@ function warmupShape(spec: TensorSpec, config: ModelConfig): number[] {
 function warmupFeeds(signature: ModelSignature, config: ModelConfig): WireTensor[] {
   return signature.inputs.map((spec) => {
     const dims = warmupShape(spec, config);
-    return { name: spec.name, type: ortTypeOf(spec.datatype), dims, data: zeros(spec.datatype, dims.reduce((a, b) => a * b, 1)) };
+    return { name: spec.name, type: ortTypeOf(spec.datatype), dims, data: allocate(spec.datatype, dims.reduce((a, b) => a * b, 1)) };
   });
 }
 

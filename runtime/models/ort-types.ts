@@ -2,7 +2,7 @@
  * onnxruntime-node's element type names ↔ Open Inference Protocol datatypes, and the model
  * signature read from a session's metadata (symbolic dimensions become -1).
  */
-import type { Datatype, ModelSignature, TensorData, TensorSpec } from '../protocol/types';
+import type { Datatype, ModelSignature, TensorSpec } from '../protocol/types';
 import type { WireValueMetadata } from '../workers/messages';
 
 const ORT_TO_DATATYPE: Record<string, Datatype> = {
@@ -42,34 +42,4 @@ function toSpec(m: WireValueMetadata, role: 'input' | 'output'): TensorSpec {
 
 export function signatureFromMetadata(inputs: WireValueMetadata[], outputs: WireValueMetadata[]): ModelSignature {
   return { inputs: inputs.map((m) => toSpec(m, 'input')), outputs: outputs.map((m) => toSpec(m, 'output')) };
-}
-
-/** A tensor of zeros (empty strings for BYTES), used for warmup. */
-export function zeros(datatype: Datatype, size: number): TensorData {
-  switch (datatype) {
-    case 'BOOL':
-    case 'UINT8':
-      return new Uint8Array(size);
-    case 'INT8':
-      return new Int8Array(size);
-    case 'UINT16':
-    case 'FP16':
-      return new Uint16Array(size);
-    case 'INT16':
-      return new Int16Array(size);
-    case 'UINT32':
-      return new Uint32Array(size);
-    case 'INT32':
-      return new Int32Array(size);
-    case 'UINT64':
-      return new BigUint64Array(size);
-    case 'INT64':
-      return new BigInt64Array(size);
-    case 'FP32':
-      return new Float32Array(size);
-    case 'FP64':
-      return new Float64Array(size);
-    case 'BYTES':
-      return new Array<string>(size).fill('');
-  }
 }
