@@ -5,20 +5,15 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { DatabaseConfig } from '../config';
 
-export interface ReplicatedDatabaseArgs {
+/** Sizing and durability come straight from the stack schema's `database` block. */
+export interface ReplicatedDatabaseArgs extends DatabaseConfig {
   subnetIds: pulumi.Input<string>[];
   securityGroupId: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
   /** Zones for the replicas, one each, in order; must hold at least `readReplicas` zones. */
   availabilityZones: string[];
-  instanceClass: string;
-  engineVersion: string;
-  allocatedStorageGb: number;
-  maxAllocatedStorageGb: number;
-  multiAz: boolean;
-  readReplicas: number;
-  backupRetentionDays: number;
   /** Deletion protection on, and a final snapshot on delete. */
   protect: boolean;
   databaseName?: string;
