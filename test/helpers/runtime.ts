@@ -8,7 +8,11 @@ import pino from 'pino';
 import { loadRuntimeConfig } from '../../runtime/config';
 import { Runtime, startRuntime } from '../../runtime/server';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root, from test/helpers (jest) or dist/test/helpers (the compiled soak). */
+export const ROOT = ((): string => {
+  const up = path.resolve(__dirname, '..', '..');
+  return path.basename(up) === 'dist' ? path.dirname(up) : up;
+})();
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
 export const EXAMPLES = path.join(ROOT, 'models');
 export const CLI = path.join(ROOT, 'dist', 'runtime', 'main.js');
