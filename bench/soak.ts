@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   const repo = buildFleetRepository({ maxQueueSize: 64 });
   const fleet = await Fleet.start({
     instances: ['r0', 'r1', 'r2'].map((name) => ({ name, repository: repo })),
-    commonArgs: ['--workers', '1', '--intra-op-threads', '1', '--log-level', 'warn'],
+    commonArgs: ['--workers', '1', '--intra-op-threads', '1', '--log-level', 'info'], // the harness reads the 'listening' line
   });
   try {
     await Promise.all(fleet.instances.map((i) => fleet.waitInRotation(i.name, 120_000)));
