@@ -37,6 +37,7 @@ async function main(): Promise<number> {
     const samples: Sample[] = [];
     const started = Date.now();
     const step = 30_000;
+    let reported = 0;
     for (let t = step; t <= minutes * 60_000; t += step) {
       await sleep(started + t - Date.now());
       const metrics = await Promise.all(fleet.instances.map((i) => scrape(i.url)));
@@ -49,9 +50,15 @@ async function main(): Promise<number> {
         failed: snap.failed,
       };
       samples.push(s);
+      const newFailures = snap.failures.slice(reported);
+      reported = snap.failures.length;
+      for (const f of newFailures) process.stdout.write(`        failure at ${(f.at / 1000).toFixed(1)} s: ${f.status !== undefined ? `HTTP ${f.status} ${f.body ?? ''}` : f.error}\n`);
       process.stdout.write(`${String(s.minute).padStart(5)} min  ok ${s.ok}  failed ${s.failed}  RSS MiB ${s.rssMiB.join('/')}  event-loop p99 ms ${s.eventLoopP99Ms.join('/')}\n`);
     }
     const result = await load.stop();
+    // HAProxy's side of any failure: per-server retries/redispatches/errors and the frontend's.
+    const pick = ['pxname', 'svname', 'status', 'stot', 'hrsp_5xx', 'wretr', 'wredis', 'econ', 'eresp', 'ereq', 'dreq', 'dresp', 'cli_abrt', 'srv_abrt', 'chkdown'];
+    const haproxyStats = (await fleet.haproxy.stats()).map((row) => Object.fromEntries(pick.map((k) => [k, row[k]])));
     const third = Math.max(1, Math.floor(samples.length / 3));
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const perInstance = (pick: (s: Sample) => number[], k: number, from: Sample[]) => avg(from.map((s) => pick(s)[k]));
@@ -62,6 +69,8 @@ async function main(): Promise<number> {
     const lagLast = fleet.instances.map((_, k) => Math.round(perInstance((s) => s.eventLoopP99Ms, k, last) * 10) / 10);
     const summary = {
       minutes, capacityRps: capacity.okRps, rateRps: rate, sent: result.sent, ok: result.ok, failed: result.failed, skipped: result.skipped,
+      // What each failure was (status + body, or the client-side error), so a failed soak says why.
+      statuses: result.statuses, errors: result.errors, failures: result.failures, haproxyStats,
       latencyMs: result.latencyMs, rssDriftPct: rssDrift, eventLoopP99MsFirstThird: lagFirst, eventLoopP99MsLastThird: lagLast, samples,
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
