@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth';
-import { METRICS_PATH } from './contract';
+import { KEEP_ALIVE_TIMEOUT_SECONDS, METRICS_PATH } from './contract';
 import { InferenceError } from './errors';
 import type { Lifecycle } from './lifecycle';
 import type { RuntimeMetrics } from './metrics';
@@ -53,8 +53,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Keep-alive longer than any load balancer's idle timeout (ALB: 60 s), so the LB closes first.
-    keepAliveTimeout: 65_000,
+    // Longer than the load balancer's idle timeout, so the load balancer closes first (contract).
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
   });
 
   app.addHook('onRequest', async (req, reply) => {

@@ -72,6 +72,19 @@ export const STARTUP_BUDGET_SECONDS = 300;
 /** Load balancers must keep a target's connections open at least this long after deregistering it. */
 export const MIN_DEREGISTRATION_DELAY_SECONDS = DRAIN_DELAY_SECONDS;
 
+/**
+ * Seconds an idle keep-alive connection stays open at the load balancer (ALB `idle_timeout`,
+ * HAProxy `timeout http-keep-alive`). Clients of the load balancer must drop idle connections
+ * sooner, or a request written as the load balancer closes the socket fails with ECONNRESET.
+ */
+export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * Seconds the runtime keeps an idle keep-alive connection open. Longer than the load balancer's
+ * idle timeout, so the load balancer (which can retry) always closes first, never the runtime.
+ */
+export const KEEP_ALIVE_TIMEOUT_SECONDS = LOAD_BALANCER_IDLE_TIMEOUT_SECONDS + 5;
+
 /** Every environment variable the runtime reads. Instances and pods configure the runtime only through these. */
 export const ENV = {
   modelRepository: 'ONNX_FLEET_MODEL_REPOSITORY',

@@ -5,7 +5,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { DEFAULT_PORT, DRAIN_DELAY_SECONDS, EXIT_TIMEOUT_SECONDS, HEALTH_CHECK } from '../../runtime/contract';
+import { DEFAULT_PORT, DRAIN_DELAY_SECONDS, EXIT_TIMEOUT_SECONDS, HEALTH_CHECK, LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from '../../runtime/contract';
 import type { Algorithm } from '../config';
 
 /** AWS accounts that deliver ALB access logs, per region (the regions the stacks may use). */
@@ -37,7 +37,7 @@ export interface LoadBalancerArgs {
 export const LOAD_BALANCER_DEFAULTS = {
   deregistrationDelaySeconds: DRAIN_DELAY_SECONDS + EXIT_TIMEOUT_SECONDS,
   slowStartSeconds: 30,
-  idleTimeoutSeconds: 60,
+  idleTimeoutSeconds: LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
   sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
 };
 

@@ -11,6 +11,7 @@ import {
   HEALTH_CHECK,
   HEALTH_LIVE_PATH,
   HEALTH_READY_PATH,
+  METRICS_PATH,
   STARTUP_BUDGET_SECONDS,
   STOP_TIMEOUT_SECONDS,
 } from '../../runtime/contract';
@@ -104,7 +105,7 @@ export class RuntimeWorkload extends pulumi.ComponentResource {
           strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
           minReadySeconds: HEALTH_CHECK.intervalSeconds,
           template: {
-            metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(DEFAULT_PORT), 'prometheus.io/path': '/metrics' } },
+            metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(DEFAULT_PORT), 'prometheus.io/path': METRICS_PATH } },
             spec: {
               // The drain runs in preStop (endpoints removal races the SIGTERM), then the runtime's own drain: cover both.
               terminationGracePeriodSeconds: DRAIN_DELAY_SECONDS + STOP_TIMEOUT_SECONDS,

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { HEALTH_CHECK } from '../../runtime/contract';
+import { HEALTH_CHECK, LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from '../../runtime/contract';
 
 export interface Backend {
   name: string;
@@ -82,6 +82,8 @@ export function renderHaproxyConfig(options: HaproxyOptions, statsSocket: string
     `  timeout connect ${options.connectTimeoutMs ?? 1000}ms`,
     `  timeout client ${options.clientTimeoutMs ?? 60_000}ms`,
     `  timeout server ${options.serverTimeoutMs ?? 5000}ms`,
+    // Contract: idle client connections close after the load balancer's idle timeout (as on the ALB).
+    `  timeout http-keep-alive ${LOAD_BALANCER_IDLE_TIMEOUT_SECONDS}s`,
     // Contract: a check that takes longer than this counts as failed.
     `  timeout check ${hc.timeoutCheck}`,
     `  retries ${retry.retries}`,

@@ -8,6 +8,7 @@
  * `statuses` or `errors`: sent = Σ statuses + Σ errors once the run is stopped.
  */
 import http from 'node:http';
+import { LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from '../../runtime/contract';
 
 export interface LoadRequest {
   method?: string;
@@ -28,6 +29,13 @@ export interface LoadOptions {
   durationMs?: number;
   /** Stop by itself after this many requests were sent. */
   total?: number;
+  /**
+   * Close a keep-alive connection after it sat idle this long (default: 5 s less than the load
+   * balancer's idle timeout in the contract). A client that keeps idle connections longer than the
+   * load balancer does will now and then write a request onto a socket the load balancer is
+   * closing, and get ECONNRESET: the classic keep-alive race, not a fault of the fleet.
+   */
+  idleTimeoutMs?: number;
   /** Give up on one request after this long (counted as error "timeout"). */
   timeoutMs?: number;
   /** Statuses that count as success (default [200]). */
@@ -79,7 +87,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export function startLoad(options: LoadOptions): LoadHandle {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency });
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: options.concurrency,
+    maxFreeSockets: options.concurrency,
+    // Node applies `timeout` to idle pooled sockets (each request sets its own below).
+    timeout: options.idleTimeoutMs ?? (LOAD_BALANCER_IDLE_TIMEOUT_SECONDS - 5) * 1000,
+  });
   const okStatuses = options.okStatuses ?? [200];
   const shedStatuses = options.shedStatuses ?? [];
   const started = performance.now();

@@ -17,6 +17,8 @@ import {
   HEALTH_CHECK,
   HEALTH_LIVE_PATH,
   HEALTH_READY_PATH,
+  KEEP_ALIVE_TIMEOUT_SECONDS,
+  LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
   STARTUP_BUDGET_SECONDS,
 } from '../../runtime/contract';
 
@@ -108,6 +110,9 @@ export function describeStack(stack: string): void {
     const alb = inputs(one(resources, 'aws:lb/loadBalancer:LoadBalancer'));
     expect(alb.enableDeletionProtection).toBe(config.environment === 'prod');
     expect(Boolean(alb.accessLogs?.enabled)).toBe(config.environment === 'prod');
+    // The ALB closes idle connections before the runtime does (the runtime's keep-alive is longer).
+    expect(alb.idleTimeout).toBe(LOAD_BALANCER_IDLE_TIMEOUT_SECONDS);
+    expect(KEEP_ALIVE_TIMEOUT_SECONDS).toBeGreaterThan(alb.idleTimeout);
   });
 
   test('the fleet spans ≥ 2 zones in private subnets, replaced on failed ELB checks, desired capacity left to autoscaling', () => {
