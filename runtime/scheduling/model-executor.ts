@@ -22,6 +22,28 @@ export function fromWire(t: WireTensor): Tensor {
   return { name: t.name, datatype, shape: t.dims, data: t.data };
 }
 
+/** Below this size a copy costs less than detaching and re-creating the buffer. */
+const MIN_TRANSFER_BYTES = 16 * 1024;
+
+/**
+ * Input buffers that may move to the worker instead of being copied by structured clone. Only
+ * buffers this executor allocated qualify, i.e. a batch's concatenated inputs (a single request's
+ * tensors belong to the caller, who may still read them), and only typed arrays that span their
+ * whole ArrayBuffer, so nothing shared is ever detached.
+ */
+export function transferableInputs(inputs: Tensor[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const t of inputs) {
+    if (Array.isArray(t.data)) continue;
+    const buffer = t.data.buffer;
+    // Not `instanceof`: typed arrays may come from another realm (vm contexts); SharedArrayBuffers never move.
+    if (Object.prototype.toString.call(buffer) === '[object ArrayBuffer]' && t.data.byteOffset === 0 && t.data.byteLength === buffer.byteLength && buffer.byteLength >= MIN_TRANSFER_BYTES && !out.includes(buffer)) {
+      out.push(buffer as ArrayBuffer);
+    }
+  }
+  return out;
+}
+
 /** Errors from onnxruntime on an input that passed validation are the input's fault (Triton: INVALID_ARG). */
 export function executionError(model: string, err: unknown): InferenceError {
   if (err instanceof InferenceError) return err;
@@ -57,7 +79,7 @@ export class ModelExecutor implements QueueExecutor {
     const dispatchedAt = process.hrtime.bigint();
     try {
       const inputs = concatInputs(batch);
-      const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) });
+      const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) }, batch.length > 1 ? transferableInputs(inputs) : undefined);
       const sizes = batch.map(batchSizeOf);
       const perRequest = splitOutputs(result.outputs.map(fromWire), sizes);
       this.metrics.execCount.inc(this.labels);

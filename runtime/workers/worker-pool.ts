@@ -70,11 +70,11 @@ export class WorkerPool {
     return this.slots.filter((s) => s.inFlight < MAX_TASKS_PER_WORKER).length;
   }
 
-  private async submit<R>(slot: Slot, task: WorkerTask): Promise<R> {
+  private async submit<R>(slot: Slot, task: WorkerTask, transferList?: ArrayBuffer[]): Promise<R> {
     if (this.closed) throw new Error('worker pool is closed');
     slot.inFlight++;
     try {
-      return (await slot.pool.run(task)) as R;
+      return (await slot.pool.run(task, transferList && transferList.length > 0 ? { transferList } : undefined)) as R;
     } finally {
       slot.inFlight--;
     }
@@ -90,11 +90,14 @@ export class WorkerPool {
     await Promise.allSettled(this.slots.map((slot) => this.submit(slot, { op: 'unload', key })));
   }
 
-  /** Runs on the least busy worker. */
-  run(task: RunTask): Promise<RunResult> {
+  /**
+   * Runs on the least busy worker. Buffers in `transferList` move to the worker instead of being
+   * copied (they are unusable here afterwards): see transferableInputs().
+   */
+  run(task: RunTask, transferList?: ArrayBuffer[]): Promise<RunResult> {
     let best = this.slots[0];
     for (const slot of this.slots) if (slot.inFlight < best.inFlight) best = slot;
-    return this.submit<RunResult>(best, task);
+    return this.submit<RunResult>(best, task, transferList);
   }
 
   async close(): Promise<void> {

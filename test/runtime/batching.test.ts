@@ -12,6 +12,7 @@ import type { InferRequest, Tensor } from '../../runtime/protocol/types';
 import type { Runtime } from '../../runtime/server';
 import { decideBatch } from '../../runtime/scheduling/batching';
 import type { Pending } from '../../runtime/scheduling/model-queue';
+import { transferableInputs } from '../../runtime/scheduling/model-executor';
 import { EXAMPLES, FIXTURES, startTestRuntime } from '../helpers/runtime';
 
 const BATCHING = { max_batch_size: 16, dynamic_batching: { max_queue_delay_microseconds: 20000, preferred_batch_size: [8] } };
@@ -94,6 +95,35 @@ test('requests with different non-batch shapes are never mixed, and still batch 
   });
   // Concurrent same-shape requests were executed together.
   expect(Math.max(...results.map((r) => r.batchSize))).toBeGreaterThan(1);
+});
+
+test('large batched inputs move to the worker without a copy; results stay exact and callers keep their tensors', async () => {
+  const width = 8192; // 32 KiB per request: above the transfer threshold
+  const requests = Array.from({ length: 12 }, (_, k) => req([fp32('input', [1, width], Array.from({ length: width }, (_, i) => k * width + i))]));
+  const results = await Promise.all(requests.map((r) => infer('identity_batched', r)));
+  expect(Math.max(...results.map((r) => r.batchSize))).toBeGreaterThan(1);
+  results.forEach((res, k) => {
+    // The caller's own tensor was never detached (only the executor's concatenation moved).
+    expect((requests[k].inputs[0].data as Float32Array).length).toBe(width);
+    expect(Array.from(res.outputs[0].data as Float32Array)).toEqual(Array.from(requests[k].inputs[0].data as Float32Array));
+  });
+});
+
+describe('transferableInputs', () => {
+  const big = 32 * 1024;
+  test('moves typed arrays that own their whole buffer, once each', () => {
+    const a = new Float32Array(big / 4);
+    const list = transferableInputs([fp32('x', [1], []), { name: 'a', datatype: 'FP32', shape: [1, big / 4], data: a }, { name: 'b', datatype: 'FP32', shape: [1, big / 4], data: a }]);
+    expect(list).toEqual([a.buffer]);
+  });
+  test('never moves a view into a larger buffer, a small buffer or BYTES', () => {
+    const shared = new ArrayBuffer(big * 2);
+    expect(transferableInputs([
+      { name: 'view', datatype: 'FP32', shape: [1, big / 4], data: new Float32Array(shared, 0, big / 4) },
+      { name: 'small', datatype: 'FP32', shape: [1, 4], data: new Float32Array(4) },
+      { name: 's', datatype: 'BYTES', shape: [1], data: ['x'] },
+    ])).toEqual([]);
+  });
 });
 
 test('a full queue is rejected at once with 503 and Retry-After; nothing rejected runs', async () => {
