@@ -35,10 +35,10 @@ export function transferableInputs(inputs: Tensor[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const t of inputs) {
     if (Array.isArray(t.data)) continue;
-    const buffer = t.data.buffer;
+    const buffer = t.data.buffer as ArrayBuffer;
     // Not `instanceof`: typed arrays may come from another realm (vm contexts); SharedArrayBuffers never move.
     if (Object.prototype.toString.call(buffer) === '[object ArrayBuffer]' && t.data.byteOffset === 0 && t.data.byteLength === buffer.byteLength && buffer.byteLength >= MIN_TRANSFER_BYTES && !out.includes(buffer)) {
-      out.push(buffer as ArrayBuffer);
+      out.push(buffer);
     }
   }
   return out;
