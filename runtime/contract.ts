@@ -14,7 +14,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 
 /** Liveness: the process and its event loop answer. Never depends on models or workers. */
 export const HEALTH_LIVE_PATH = '/v2/health/live';
-/** Readiness: every model that should be served is loaded and warmed, and the server is not draining. */
+/** Readiness: every model has at least one READY version, and the server is not draining. */
 export const HEALTH_READY_PATH = '/v2/health/ready';
 /** Prometheus metrics. */
 export const METRICS_PATH = '/metrics';

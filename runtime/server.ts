@@ -1,6 +1,6 @@
 /**
  * Wires the runtime together and runs its lifecycle: load and warm every model, then listen (ready
- * when every model loaded), then on stop: ready turns 503, keep serving for the drain delay, close
+ * when every model has a READY version), then on stop: ready turns 503, keep serving for the drain delay, close
  * the listener, let in-flight requests finish within the exit timeout, release the workers.
  */
 import pino, { Logger } from 'pino';
@@ -70,7 +70,9 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   await models.loadAll();
   lifecycle.to('serving');
   if (models.allReady) logger.info({ models: models.list().map((m) => m.name) }, 'models ready');
-  else logger.error({ reasons: models.notReadyReasons() }, 'not ready: some models cannot be served; readiness stays 503');
+  else logger.error({ reasons: models.notReadyReasons() }, 'not ready: some models have no version that loads; readiness stays 503');
+  const degraded = models.unavailableVersions();
+  if (degraded.length > 0) logger.warn({ versions: degraded }, 'some versions are unavailable; their models are served by other versions');
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, ready: models.allReady }, 'listening');
   const loaded = Promise.resolve();

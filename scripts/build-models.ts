@@ -135,6 +135,9 @@ function fixtures(root: string): Written[] {
   out.push(fixture(root, 'failing_version', 1, addConst('failing_version', 1, [B, 1])));
   out.push(write(root, 'test/fixtures/models/failing_version/2/model.onnx', 'truncated\n'));
   out.push(write(root, 'test/fixtures/models/failing_version/config.json', json({ version_policy: { all: {} } })));
+  // Default policy (latest, 1): the newest version is broken, so the runtime serves version 2.
+  for (const v of [1, 2]) out.push(fixture(root, 'broken_newest', v, addConst('broken_newest', v, [B, 1])));
+  out.push(write(root, 'test/fixtures/models/broken_newest/3/model.onnx', 'a new version that was cut short\n'));
   return out;
 }
 

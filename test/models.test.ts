@@ -274,10 +274,20 @@ describe('test fixtures', () => {
     expect(readJson('test/fixtures/models/failing_version/config.json')).toEqual({ version_policy: { all: {} } });
   });
 
+  it('broken_newest: versions 1 and 2 run (x + v), version 3 fails to load; no config.json (latest policy)', async () => {
+    for (const v of [1, 2]) {
+      const s = await load('broken_newest', v);
+      const out = await s.run({ x: new ort.Tensor('float32', main.Float32Array.from([1.5]), [1, 1]) });
+      expect(Array.from(out.y.data as Float32Array)).toEqual([1.5 + v]);
+    }
+    await expect(open(fixture('broken_newest', 3))).rejects.toThrow();
+    expect(fs.existsSync(path.join(FIXTURES, 'broken_newest', 'config.json'))).toBe(false);
+  });
+
   it('every valid fixture is IR 8 / opset 17', () => {
     for (const name of fs.readdirSync(FIXTURES)) {
       for (const v of fs.readdirSync(path.join(FIXTURES, name)).filter((d) => /^\d+$/.test(d))) {
-        if (name === 'broken' || (name === 'failing_version' && v === '2')) continue;
+        if (name === 'broken' || (name === 'failing_version' && v === '2') || (name === 'broken_newest' && v === '3')) continue;
         const proto = onnx.ModelProto.decode(fs.readFileSync(path.join(FIXTURES, name, v, 'model.onnx')));
         expect([name, Number(proto.irVersion), proto.opsetImport.map((o) => `${o.domain}:${Number(o.version)}`)]).toEqual([name, 8, [':17']]);
       }

@@ -1,7 +1,12 @@
 /**
  * Loads the model repository into the worker pool and answers "which model version serves this
  * request, and is it ready?". A model or version that fails to load is logged and kept with its
- * reason (served as not ready), never a crash.
+ * reason (UNAVAILABLE), never a crash.
+ *
+ * Readiness rule: the server is ready when every model has at least one READY version. Under a
+ * `latest` version policy a version that fails to load gives its place to the next older version
+ * on disk, so one broken new version never takes a model (or an instance, or a fleet) down while
+ * an older version works.
  */
 import type { Logger } from 'pino';
 import { InferenceError, notFound, unavailable } from '../errors';
@@ -16,7 +21,7 @@ import type { WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
 import { allocate } from '../protocol/datatypes';
 import { ortTypeOf, signatureFromMetadata } from './ort-types';
-import { ModelEntry, scanRepository } from './repository';
+import { ModelEntry, VersionEntry, scanRepository } from './repository';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
 
@@ -91,7 +96,7 @@ export class ModelManager {
     const entries = scanRepository(this.deps.repository);
     if (entries.length === 0) this.deps.logger.warn({ repository: this.deps.repository }, 'model repository holds no models');
     for (const entry of entries) this.models.set(entry.name, this.toModel(entry));
-    await Promise.all([...this.models.values()].flatMap((m) => m.versions.map((v) => this.loadVersion(v))));
+    await Promise.all(entries.map((entry) => this.loadModel(this.models.get(entry.name)!, entry.fallbacks)));
     this.loading = false;
     for (const model of this.models.values()) {
       if (model.error) this.deps.logger.error({ model: model.name, reason: model.error }, 'model cannot be served');
@@ -99,12 +104,28 @@ export class ModelManager {
   }
 
   private toModel(entry: ModelEntry): Model {
-    return {
-      name: entry.name,
-      config: entry.config,
-      error: entry.error,
-      versions: entry.versions.map((v) => ({ model: entry.name, version: v.version, file: v.file, config: entry.config, state: 'LOADING' })),
-    };
+    return { name: entry.name, config: entry.config, error: entry.error, versions: entry.versions.map((v) => this.newVersion(entry.name, entry.config, v)) };
+  }
+
+  private newVersion(model: string, config: ModelConfig, v: VersionEntry): ModelVersion {
+    return { model, version: v.version, file: v.file, config, state: 'LOADING' };
+  }
+
+  /**
+   * Loads a model's chosen versions; each one that fails is replaced by the next older version on
+   * disk (`fallbacks`, non-empty only under a `latest` policy) until enough load or none is left.
+   */
+  private async loadModel(model: Model, fallbacks: VersionEntry[]): Promise<void> {
+    await Promise.all(model.versions.map((v) => this.loadVersion(v)));
+    const older = [...fallbacks];
+    let failed = model.versions.filter((v) => v.state === 'UNAVAILABLE');
+    while (failed.length > 0 && older.length > 0) {
+      const next = older.splice(0, failed.length).map((e) => this.newVersion(model.name, model.config, e));
+      this.deps.logger.warn({ model: model.name, failed: failed.map((v) => v.version), trying: next.map((v) => v.version) }, 'newest version(s) failed to load; trying the next older version(s) on disk');
+      model.versions.push(...next);
+      await Promise.all(next.map((v) => this.loadVersion(v)));
+      failed = next.filter((v) => v.state === 'UNAVAILABLE');
+    }
   }
 
   private async loadVersion(v: ModelVersion): Promise<void> {
@@ -133,24 +154,38 @@ export class ModelManager {
     }
   }
 
-  /** True when every model's selected versions are READY (Triton's strict readiness). */
+  /** A model can be served when it has at least one READY version. */
+  static servable(model: Model): boolean {
+    return !model.error && model.versions.some((v) => v.state === 'READY');
+  }
+
+  /** True when every model has at least one READY version (the readiness rule above). */
   get allReady(): boolean {
     if (this.loading) return false;
-    for (const model of this.models.values()) {
-      if (model.error || model.versions.some((v) => v.state !== 'READY')) return false;
-    }
+    for (const model of this.models.values()) if (!ModelManager.servable(model)) return false;
     return true;
   }
 
-  /** Why the server is not ready, for logs and the ready endpoint. */
+  /** Why the server is not ready (the models with no READY version), for logs and the ready endpoint. */
   notReadyReasons(): string[] {
     if (this.loading) return ['models are loading'];
     const reasons: string[] = [];
     for (const model of this.models.values()) {
+      if (ModelManager.servable(model)) continue;
       if (model.error) reasons.push(`${model.name}: ${model.error}`);
-      for (const v of model.versions) if (v.state !== 'READY') reasons.push(`${model.name}/${v.version}: ${v.reason ?? v.state}`);
+      for (const v of model.versions) reasons.push(`${model.name}/${v.version}: ${v.reason ?? v.state}`);
     }
     return reasons;
+  }
+
+  /** Versions that are not READY although their model is served by another version (for logs). */
+  unavailableVersions(): string[] {
+    const out: string[] = [];
+    for (const model of this.models.values()) {
+      if (!ModelManager.servable(model)) continue;
+      for (const v of model.versions) if (v.state !== 'READY') out.push(`${model.name}/${v.version}: ${v.reason ?? v.state}`);
+    }
+    return out;
   }
 
   list(): Model[] {

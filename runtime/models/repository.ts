@@ -21,6 +21,11 @@ export interface ModelEntry {
   config: ModelConfig;
   /** Versions chosen by the version policy, newest first. */
   versions: VersionEntry[];
+  /**
+   * Under a `latest` policy, the older versions on disk, newest first: tried in turn when a chosen
+   * version fails to load, so one broken new version never leaves the model without a served one.
+   */
+  fallbacks: VersionEntry[];
   /** Set when the model as a whole cannot be served (bad config.json, no versions). */
   error?: string;
 }
@@ -43,7 +48,7 @@ export function scanRepository(root: string): ModelEntry[] {
 
 function scanModel(root: string, name: string): ModelEntry {
   const dir = path.join(root, name);
-  const entry: ModelEntry = { name, dir, config: DEFAULT_MODEL_CONFIG, versions: [] };
+  const entry: ModelEntry = { name, dir, config: DEFAULT_MODEL_CONFIG, versions: [], fallbacks: [] };
   if (!MODEL_NAME.test(name)) {
     entry.error = `model directory name ${JSON.stringify(name)} is not a valid model name (letters, digits, '_', '.', '-')`;
     return entry;
@@ -70,6 +75,10 @@ function scanModel(root: string, name: string): ModelEntry {
         : `version policy ${JSON.stringify(entry.config.versionPolicy)} selects none of the versions on disk (${found.join(', ')})`;
     return entry;
   }
-  entry.versions = chosen.map((version) => ({ version, file: path.join(dir, String(version), MODEL_FILENAME) }));
+  const toEntry = (version: number): VersionEntry => ({ version, file: path.join(dir, String(version), MODEL_FILENAME) });
+  entry.versions = chosen.map(toEntry);
+  if ('latest' in entry.config.versionPolicy) {
+    entry.fallbacks = found.filter((v) => !chosen.includes(v)).sort((a, b) => b - a).map(toEntry);
+  }
   return entry;
 }

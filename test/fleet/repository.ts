@@ -16,7 +16,7 @@ export interface FleetRepositoryOptions {
   maxQueueSize: number;
   /** Models whose queue gets the bound (default: all); the others keep their own config.json. */
   boundedModels?: string[];
-  /** Add a model that fails to load. */
+  /** Add a model with no version that loads (the server then never becomes ready). */
   withBroken?: boolean;
 }
 

@@ -97,7 +97,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
     await fleet?.stop();
   });
 
-  test('(4) a model that fails to load: never ready, never gets traffic, says why in its log', async () => {
+  test('(4) a model with no version that loads: never ready, never gets traffic, says why in its log', async () => {
     const r2 = fleet.instance('r2');
     expect((await fleet.haproxy.server('r2')).status).toBe('DOWN');
     const before = await fleet.haproxy.servers();

@@ -64,12 +64,26 @@ describe('server endpoints', () => {
     expect(ready.body).toEqual({ ready: true });
   });
 
-  test('a repository with a model that fails to load is live but never ready, and says why', async () => {
+  test('a repository with a model that has no loadable version is live but never ready, and says why', async () => {
     expect((await get(fixtures, '/v2/health/live')).status).toBe(200);
     const ready = await get(fixtures, '/v2/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.ready).toBe(false);
     expect(ready.body.reason).toMatch(/broken\/1: failed to load .*broken\/1\/model\.onnx/);
+    // Models with one broken version and another READY one are served, so they are not a reason.
+    expect(ready.body.reason).not.toMatch(/failing_version|broken_newest/);
+  });
+
+  test('a broken version does not hold readiness back when another version of its model is READY', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-degraded-'));
+    for (const name of ['multi_input', 'failing_version', 'broken_newest']) fs.cpSync(path.join(FIXTURES, name), path.join(dir, name), { recursive: true });
+    const rt = await startTestRuntime(dir);
+    try {
+      expect(await get(rt, '/v2/health/ready')).toMatchObject({ status: 200, body: { ready: true } });
+    } finally {
+      await rt.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('unknown routes answer 404 with the protocol error body', async () => {
@@ -126,6 +140,22 @@ describe('model metadata and readiness', () => {
     const meta = await get(fixtures, '/v2/models/broken');
     expect(meta.status).toBe(503);
     expect(meta.body.error).toMatch(/model 'broken' has no ready version \(version 1: failed to load/);
+  });
+
+  test('latest policy: a newest version that fails to load gives its place to the next older one', async () => {
+    expect(await get(fixtures, '/v2/models/broken_newest/ready')).toMatchObject({ status: 200, body: { ready: true } });
+    expect((await get(fixtures, '/v2/models/broken_newest')).body.versions).toEqual(['2']);
+    const v3 = await get(fixtures, '/v2/models/broken_newest/versions/3/ready');
+    expect(v3.status).toBe(503);
+    expect(v3.body.reason).toMatch(/version 3 is not ready: failed to load .*broken_newest\/3\/model\.onnx/);
+    const index = (await post(fixtures, '/v2/repository/index', '')).body.filter((e: any) => e.name === 'broken_newest');
+    expect(index).toEqual([
+      { name: 'broken_newest', version: '3', state: 'UNAVAILABLE', reason: expect.stringMatching(/failed to load/) },
+      { name: 'broken_newest', version: '2', state: 'READY' },
+    ]);
+    const res = await post(fixtures, '/v2/models/broken_newest/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ model_version: '2', outputs: [{ name: 'y', data: [3] }] });
   });
 
   test('one failing version leaves the model\'s other versions serving', async () => {
