@@ -9,7 +9,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 ARG TARGETARCH
 RUN npm run build \
- && node dist/packaging/build.js --arch "$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" \
+ && node dist/cli/index.js bundle --arch "$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" \
  && mkdir /bundle \
  && tar -xzf dist/bundle/onnx-fleet-runtime-linux-*.tar.gz -C /bundle
 

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
             const port = await freePort();
             const args = ['serve', '--model-repository', repos[capture], '--port', String(port), ...common];
             if (capture === 'on') args.push('--capture-journal-dir', journal, ...(opts.databaseWriterUrl ? ['--database-writer-url', opts.databaseWriterUrl] : []));
-            const server = await spawnServer(path.join(DIST, 'runtime', 'main.js'), args, port, 120_000);
+            const server = await spawnServer(path.join(DIST, 'cli', 'index.js'), args, port, 120_000);
             try {
               const url = `${server.url}/v2/models/${m.name}/infer`;
               await measure(url, payload, c, 1); // warm the connections and caches

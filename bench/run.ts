@@ -189,7 +189,7 @@ async function startScenarioServer(scenario: Scenario, model: BenchModel, repo: 
       return { server: await spawnServer(path.join(DIST, 'bench', 'peers', 'naive-handler.js'), ['--port', String(port), '--model', `${model.name}=${model.source}`], port) };
     default: {
       const fleetArgs = ['--workers', String(FLEET_LAYOUT.workers), '--intra-op-threads', String(FLEET_LAYOUT.intraOpThreads), '--log-level', 'warn', '--drain-delay', '0', '--exit-timeout', '5'];
-      const server = await spawnServer(path.join(DIST, 'runtime', 'main.js'), ['serve', '--model-repository', repo, '--port', String(port), ...fleetArgs], port, 120_000);
+      const server = await spawnServer(path.join(DIST, 'cli', 'index.js'), ['serve', '--model-repository', repo, '--port', String(port), ...fleetArgs], port, 120_000);
       return { server, fleetArgs };
     }
   }

@@ -3,7 +3,7 @@
  * installs, `dist/bundle/onnx-fleet-runtime-linux-<arch>.tar.gz`:
  *
  *   bin/onnx-fleet            launcher (runs lib/main.js with node/bin/node)
- *   lib/main.js               the runtime, bundled by esbuild
+ *   lib/main.js               the command line (cli/index.ts) without its tooling commands, bundled by esbuild
  *   lib/inference-worker.js   the worker thread body
  *   node_modules/             onnxruntime-node (this architecture's binaries only), onnxruntime-common, piscina
  *   node/bin/node             pinned Node.js LTS from npm (node-linux-<arch>)
@@ -67,11 +67,19 @@ function walk(dir: string, base: string, filter: (rel: string) => boolean = () =
   return out;
 }
 
-/** Compiles the runtime and its worker with esbuild; native and worker-spawning packages stay external. */
+const CLI_ENTRY = path.join(ROOT, 'cli', 'index.ts');
+const TOOLING_DIRS = ['infra', 'packaging'].map((d) => path.join(ROOT, d) + path.sep);
+
+/**
+ * Compiles the command line (cli/index.ts: serve, captures, models) and the worker with esbuild;
+ * native and worker-spawning packages stay external. The tooling commands' modules (infra/,
+ * packaging/) stay out: the dispatcher's imports of them are left unresolved (it reports them as
+ * not part of the bundle), and any other module reaching into them, or into Pulumi, fails the build.
+ */
 async function compileRuntime(outdir: string): Promise<void> {
   const esbuild = await import('esbuild');
   await esbuild.build({
-    entryPoints: { main: path.join(ROOT, 'runtime', 'main.ts'), 'inference-worker': path.join(ROOT, 'runtime', 'workers', 'inference-worker.ts') },
+    entryPoints: { main: CLI_ENTRY, 'inference-worker': path.join(ROOT, 'runtime', 'workers', 'inference-worker.ts') },
     outdir,
     bundle: true,
     platform: 'node',
@@ -83,10 +91,15 @@ async function compileRuntime(outdir: string): Promise<void> {
     external: ['onnxruntime-node', 'piscina', 'pg-native'],
     plugins: [
       {
-        // The Pulumi program and the bundler are not part of the runtime an instance runs.
         name: 'exclude-tooling',
         setup(build) {
-          build.onResolve({ filter: /^\.\.\/(infra|packaging)\// }, (args) => ({ path: args.path, external: true }));
+          build.onResolve({ filter: /^@pulumi\// }, (args) => ({ errors: [{ text: `${path.relative(ROOT, args.importer)} imports ${args.path}: the instance bundle carries nothing of Pulumi` }] }));
+          build.onResolve({ filter: /^\.\.?\// }, (args) => {
+            const target = path.resolve(args.resolveDir, args.path);
+            if (!TOOLING_DIRS.some((dir) => target.startsWith(dir))) return undefined;
+            if (args.importer === CLI_ENTRY) return { path: args.path, external: true };
+            return { errors: [{ text: `${path.relative(ROOT, args.importer)} imports ${args.path}: only cli/index.ts may load infra/ or packaging/ (tooling commands, not part of the instance bundle)` }] };
+          });
         },
       },
     ],
@@ -184,11 +197,4 @@ export async function bundleCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${result.file}  ${(result.bytes / 1024 / 1024).toFixed(1)} MiB  sha256 ${result.sha256}\n`);
   }
   return 0;
-}
-
-if (require.main === module) {
-  bundleCommand(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
-    process.stderr.write(`onnx-fleet bundle: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
 }

@@ -4,7 +4,7 @@
  * example models and drain on SIGTERM. Also: only this architecture's native code, no dev
  * dependencies, a manifest whose hashes match, and reproducible bytes.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,6 +53,22 @@ test('the archive holds the launcher, runtime, this arch only, a pinned Node, th
   expect(version).toBe(`v${NODE_VERSION}`);
   expect(fs.readFileSync(path.join(unpacked, 'systemd/onnx-fleet.service'), 'utf8')).toMatch(new RegExp(`Restart=always[\\s\\S]*KillSignal=SIGTERM[\\s\\S]*TimeoutStopSec=${STOP_TIMEOUT_SECONDS}`));
   expect(fs.readFileSync(`${result.file}.sha256`, 'utf8')).toBe(`${result.sha256}  onnx-fleet-runtime-linux-x64.tar.gz\n`);
+});
+
+test('the bundled command line carries nothing of Pulumi: serve and captures are there, synth and bundle say where to run them', () => {
+  const main = fs.readFileSync(path.join(unpacked, 'lib/main.js'), 'utf8');
+  expect(main).not.toMatch(/@pulumi\//);
+  const run = (...args: string[]) => spawnSync(path.join(unpacked, 'bin/onnx-fleet'), args, { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  const help = run('--help');
+  expect(help.status).toBe(0);
+  expect(help.stdout).toMatch(/serve\s+run the inference runtime/);
+  expect(run('serve', '--help').stdout).toMatch(/--model-repository/);
+  expect(run('captures', '--help').stdout).toMatch(/onnx-fleet captures list/);
+  for (const tooling of ['synth', 'bundle']) {
+    const r = run(tooling, '--stack', 'dev');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`'${tooling}' is not part of the runtime bundle; run it from the onnx-fleet repository`);
+  }
 });
 
 test('the unpacked bundle serves the example models with its own Node and drains on SIGTERM', async () => {

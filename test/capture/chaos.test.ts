@@ -1,6 +1,6 @@
 /**
  * Data capture under failure, with real components: a PostgreSQL 15 primary + synchronous
- * streaming replica, three s3rver shards, and the compiled runtime (`node dist/runtime/main.js
+ * streaming replica, three s3rver shards, and the compiled runtime (`node dist/cli/index.js
  * serve`) under steady inference load. While the load runs: a shard is killed for 5 s, the
  * primary is crashed and the replica promoted (the runtime follows the libpq multi-host writer
  * endpoint), and the runtime is killed with SIGKILL mid-batch and restarted on the same journal.

@@ -89,7 +89,7 @@ test('queries read a replica, skip a dead one, and fall back to the primary', as
 });
 
 test('onnx-fleet captures list / usage', async () => {
-  const cli = path.resolve(__dirname, '..', '..', 'dist', 'runtime', 'main.js');
+  const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'index.js');
   const dead = `postgresql://postgres@127.0.0.1:${await freePort()}/postgres`;
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'captures', ...args], { encoding: 'utf8', env: { ...process.env, ONNX_FLEET_DATABASE_WRITER_URL: pg.primary.url } });
   const list = run('list', '--model', 'iris', '--since', '1h', '--limit', '5', '--database-reader-urls', `${dead},${pg.readerUrl}`);

@@ -15,7 +15,7 @@ export const ROOT = ((): string => {
 })();
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
 export const EXAMPLES = path.join(ROOT, 'models');
-export const CLI = path.join(ROOT, 'dist', 'runtime', 'main.js');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
 
 /** A runtime on a free loopback port with its models loaded. */
 export async function startTestRuntime(repository: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Runtime> {
@@ -32,7 +32,7 @@ export interface ChildRuntime {
   exited: Promise<number | null>;
 }
 
-/** Runs `node dist/runtime/main.js serve ...` and waits until it logs the address it listens on. */
+/** Runs `node dist/cli/index.js serve ...` and waits until it logs the address it listens on. */
 export async function spawnRuntime(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildRuntime> {
   const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const logs: string[] = [];
