@@ -3,6 +3,7 @@
  * defaults in one place, and validation whose errors name the key, the value received and what
  * is allowed. Reads a flat map of `namespace:key` → value, as Pulumi stores it (objects as JSON).
  */
+import { amiLookupHint, isAmiId } from './aws/ami';
 
 export const NAMESPACE = 'onnx-fleet';
 
@@ -99,6 +100,8 @@ export interface StackConfig {
   vpcCidr: string;
   natGateways: (typeof NAT_STRATEGIES)[number];
   arch: Arch;
+  /** The fleet's AMI, pinned (AWS target only): changing it is a deliberate release. */
+  amiId?: string;
   instanceType: string;
   minSize: number;
   maxSize: number;
@@ -130,7 +133,6 @@ export class ConfigError extends Error {
 }
 
 type Raw = Record<string, string | undefined>;
-
 const key = (k: string) => `${NAMESPACE}:${k}`;
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -207,7 +209,7 @@ function onlyFields(k: string, obj: Record<string, unknown> | undefined, allowed
 }
 
 const ALL_KEYS = [
-  'environment', 'platform', 'availabilityZones', 'vpcCidr', 'natGateways', 'arch', 'instanceType', 'minSize', 'maxSize', 'desiredCapacity', 'spot', 'warmPool',
+  'environment', 'platform', 'availabilityZones', 'vpcCidr', 'natGateways', 'arch', 'amiId', 'instanceType', 'minSize', 'maxSize', 'desiredCapacity', 'spot', 'warmPool',
   'loadBalancingAlgorithm', 'certificateArn', 'canaryWeight', 'scaling', 'database', 'shards', 'alarmEmail', 'latencyP99AlarmSeconds', 'runtimeBundle', 'modelRepository', 'kubernetes',
 ];
 
@@ -262,6 +264,8 @@ export function parseStackConfig(raw: Raw): StackConfig {
   if (graviton !== (arch === 'arm64')) {
     throw new ConfigError(`${key('instanceType')}: got ${show(instanceType)}, which is ${graviton ? 'arm64 (Graviton)' : 'x64'}, but ${key('arch')} is ${arch}; expected a matching instance type or arch`);
   }
+
+  const amiId = r.string('amiId');
 
   const spotRaw = r.object('spot');
   onlyFields('spot', spotRaw, ['enabled', 'onDemandBase', 'onDemandPercentage', 'instanceTypes']);
@@ -347,14 +351,29 @@ export function parseStackConfig(raw: Raw): StackConfig {
   const config: StackConfig = {
     environment, platform, region, availabilityZones: known.slice(0, azCount), vpcCidr,
     natGateways: r.oneOf('natGateways', NAT_STRATEGIES, prod ? 'perAz' : 'single'),
-    arch, instanceType, minSize, maxSize, desiredCapacity, spot, warmPool, loadBalancingAlgorithm, certificateArn, canaryWeight, scaling, database, shards, alarmEmail, latencyP99AlarmSeconds,
+    arch, amiId, instanceType, minSize, maxSize, desiredCapacity, spot, warmPool, loadBalancingAlgorithm, certificateArn, canaryWeight, scaling, database, shards, alarmEmail, latencyP99AlarmSeconds,
     runtimeBundle: r.string('runtimeBundle', `dist/bundle/onnx-fleet-runtime-linux-${arch}.tar.gz`),
     modelRepository: r.string('modelRepository', 'models'),
   };
   if (prod && config.natGateways !== 'perAz') throw new ConfigError(`${key('natGateways')}: got ${show(config.natGateways)}, expected "perAz" in prod (a NAT gateway per zone, so one zone's outage cannot cut the others off)`);
   if (platform === 'kubernetes') config.kubernetes = parseKubernetes(r, prod, database.readReplicas);
   else if (r.has('kubernetes')) throw new ConfigError(`${key('kubernetes')}: set, but ${key('platform')} is "aws"; expected ${key('platform')}: kubernetes or no ${key('kubernetes')} key`);
+  checkAmiId(amiId, platform, region, arch);
   return config;
+}
+
+/** The fleet's image is pinned (see aws/ami.ts): required on AWS, never an SSM parameter. */
+function checkAmiId(amiId: string | undefined, platform: Platform, region: string, arch: Arch): void {
+  if (platform !== 'aws') {
+    if (amiId !== undefined) throw new ConfigError(`${key('amiId')}: set, but ${key('platform')} is "${platform}"; expected no ${key('amiId')} key (the AMI is for the AWS fleet only)`);
+    return;
+  }
+  const hint = amiLookupHint(region, arch);
+  if (amiId === undefined) throw new ConfigError(`${key('amiId')}: missing, expected an AMI id pinned in the stack config (ami- followed by 8 or 17 hex digits); ${hint}`);
+  if (amiId.startsWith('resolve:ssm:')) {
+    throw new ConfigError(`${key('amiId')}: got ${show(amiId)}, expected a concrete AMI id, not an SSM parameter: AWS cannot roll back an instance refresh to a launch template that resolves its image from SSM; ${hint}`);
+  }
+  if (!isAmiId(amiId)) throw new ConfigError(`${key('amiId')}: got ${show(amiId)}, expected an AMI id: ami- followed by 8 or 17 lowercase hex digits; ${hint}`);
 }
 
 function parseKubernetes(r: Reader, prod: boolean, replicas: number): KubernetesConfig {

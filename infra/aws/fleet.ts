@@ -8,7 +8,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
-import type { Arch, ScalingConfig, SpotConfig } from '../config';
+import type { ScalingConfig, SpotConfig } from '../config';
 import { STACK_TAG_KEY } from './instance-role';
 
 export interface FleetArgs {
@@ -16,7 +16,8 @@ export interface FleetArgs {
   securityGroupId: pulumi.Input<string>;
   instanceProfileArn: pulumi.Input<string>;
   instanceType: string;
-  arch: Arch;
+  /** Pinned AMI id (validated by the config schema; never an SSM parameter). */
+  amiId: string;
   userData: pulumi.Input<string>;
   targetGroupArn: pulumi.Input<string>;
   /** `<alb arn suffix>/<target group arn suffix>`, for the request-count target tracking. */
@@ -52,11 +53,6 @@ export const FLEET_DEFAULTS = {
   maxHealthyPercentage: 150,
 };
 
-/** Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter. */
-export function amiParameter(arch: Arch): string {
-  return `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch === 'arm64' ? 'arm64' : 'x86_64'}`;
-}
-
 export class Fleet extends pulumi.ComponentResource {
   readonly launchTemplate: aws.ec2.LaunchTemplate;
   readonly group: aws.autoscaling.Group;
@@ -73,7 +69,7 @@ export class Fleet extends pulumi.ComponentResource {
     this.launchTemplate = new aws.ec2.LaunchTemplate(
       name,
       {
-        imageId: amiParameter(args.arch),
+        imageId: args.amiId,
         instanceType: args.instanceType,
         userData: pulumi.output(args.userData).apply((u) => Buffer.from(u).toString('base64')),
         iamInstanceProfile: { arn: args.instanceProfileArn },

@@ -4,6 +4,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../config';
+import { amiLookupHint } from './ami';
 import { Artifacts } from './artifacts';
 import { Dashboard } from './dashboard';
 import { Fleet, LAUNCH_HOOK_NAME } from './fleet';
@@ -20,6 +21,12 @@ export interface AwsPlatformArgs {
   config: StackConfig;
   /** Stack name, used to tag and scope what instances may touch. */
   stack: string;
+}
+
+/** The schema requires a pinned AMI on the AWS target; a config built by hand must have one too. */
+function requireAmiId(c: StackConfig): string {
+  if (!c.amiId) throw new Error(`onnx-fleet:amiId: missing, expected an AMI id pinned in the stack config; ${amiLookupHint(c.region, c.arch)}`);
+  return c.amiId;
 }
 
 export class AwsPlatform extends pulumi.ComponentResource {
@@ -99,7 +106,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       securityGroupId: network.instanceSecurityGroup.id,
       instanceProfileArn: role.profile.arn,
       instanceType: c.instanceType,
-      arch: c.arch,
+      amiId: requireAmiId(c),
       userData,
       targetGroupArn: targetGroup.arn,
       requestCountResourceLabel: pulumi.interpolate`${lb.alb.arnSuffix}/${targetGroup.arnSuffix}`,

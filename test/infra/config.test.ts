@@ -5,19 +5,26 @@ import { STACKS_DIR, stackNames } from './graph';
 import path from 'node:path';
 
 const KNOWN_KEYS = [
-  'environment', 'platform', 'availabilityZones', 'vpcCidr', 'natGateways', 'arch', 'instanceType', 'minSize', 'maxSize', 'desiredCapacity', 'spot', 'warmPool',
+  'environment', 'platform', 'availabilityZones', 'vpcCidr', 'natGateways', 'arch', 'amiId', 'instanceType', 'minSize', 'maxSize', 'desiredCapacity', 'spot', 'warmPool',
   'loadBalancingAlgorithm', 'certificateArn', 'canaryWeight', 'scaling', 'database', 'shards', 'alarmEmail', 'latencyP99AlarmSeconds', 'runtimeBundle', 'modelRepository', 'kubernetes',
 ].map((k) => `onnx-fleet:${k}`).join(', ');
-const base = { 'aws:region': 'us-east-1', 'onnx-fleet:environment': 'dev' };
+const AMI = 'ami-0123456789abcdef0';
+const base = { 'aws:region': 'us-east-1', 'onnx-fleet:environment': 'dev', 'onnx-fleet:amiId': AMI };
 const prod = {
   'aws:region': 'us-east-1',
   'onnx-fleet:environment': 'prod',
+  'onnx-fleet:amiId': AMI,
   'onnx-fleet:certificateArn': 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123',
 };
 
 describe('stack config', () => {
   test('every stack file in stacks/ is valid', () => {
     for (const stack of stackNames()) expect(() => parseStackConfig(readStackFile(path.join(STACKS_DIR, `Pulumi.${stack}.yaml`)))).not.toThrow();
+  });
+
+  test('AMI ids: ami- and 8 or 17 hex digits, both accepted', () => {
+    for (const id of ['ami-12345678', 'ami-0123456789abcdef0']) expect(parseStackConfig({ ...base, 'onnx-fleet:amiId': id }).amiId).toBe(id);
+    for (const id of ['ami-1234567', 'ami-0123456789abcdef', 'ami-0123456789ABCDEF0', 'ami-0123456789abcdefg', '0123456789abcdef0']) expect(() => parseStackConfig({ ...base, 'onnx-fleet:amiId': id })).toThrow(/onnx-fleet:amiId: got/);
   });
 
   test('defaults by environment', () => {
@@ -27,7 +34,7 @@ describe('stack config', () => {
     expect(p).toMatchObject({ availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], natGateways: 'perAz', minSize: 3, shards: 4, database: { multiAz: true, readReplicas: 2 } });
   });
 
-  test.each<[string, Record<string, string>, string]>([
+  test.each<[string, Record<string, string>, string | ReturnType<typeof expect.stringMatching>]>([
     ['unknown algorithm', { ...base, 'onnx-fleet:loadBalancingAlgorithm': 'fastest' }, 'onnx-fleet:loadBalancingAlgorithm: got "fastest", expected one of round_robin, least_outstanding_requests, weighted_random'],
     ['prod without Multi-AZ', { ...prod, 'onnx-fleet:database': '{"multiAz": false}' }, 'onnx-fleet:database.multiAz: got false, expected true: prod needs a standby in another availability zone'],
     ['max < min', { ...base, 'onnx-fleet:minSize': '4', 'onnx-fleet:maxSize': '2' }, 'onnx-fleet:maxSize: got 2, expected at least onnx-fleet:minSize (4)'],
@@ -55,6 +62,13 @@ describe('stack config', () => {
     ['a non-integer size', { ...base, 'onnx-fleet:maxSize': 'lots' }, 'onnx-fleet:maxSize: got "lots", expected an integer from 1 to 1000'],
     ['a malformed object', { ...base, 'onnx-fleet:database': '[1, 2]' }, 'onnx-fleet:database: got "[1, 2]", expected an object'],
     ['an unknown engine version', { ...base, 'onnx-fleet:database': '{"engineVersion": "16.2"}' }, 'onnx-fleet:database.engineVersion: got "16.2", expected a PostgreSQL 15 version: 15 (recommended, minor upgrades by RDS) or 15.<minor>'],
+    ['no pinned AMI', { 'aws:region': 'eu-west-1', 'onnx-fleet:arch': 'arm64', 'onnx-fleet:instanceType': 'c7g.large' },
+      'onnx-fleet:amiId: missing, expected an AMI id pinned in the stack config (ami- followed by 8 or 17 hex digits); the current Amazon Linux 2023 image for eu-west-1 (arm64) is the SSM parameter /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64: aws ssm get-parameter --region eu-west-1 --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64 --query Parameter.Value --output text'],
+    // AWS cannot roll back to a template whose ImageId is an SSM parameter (EC2 Auto Scaling User Guide, "Undo changes with a manual or auto rollback").
+    ['an SSM-parameter AMI', { ...base, 'onnx-fleet:amiId': 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+      'onnx-fleet:amiId: got "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", expected a concrete AMI id, not an SSM parameter: AWS cannot roll back an instance refresh to a launch template that resolves its image from SSM; the current Amazon Linux 2023 image for us-east-1 (x64) is the SSM parameter /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64: aws ssm get-parameter --region us-east-1 --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 --query Parameter.Value --output text'],
+    ['a malformed AMI id', { ...base, 'onnx-fleet:amiId': 'ami-12345' }, expect.stringMatching(/^onnx-fleet:amiId: got "ami-12345", expected an AMI id: ami- followed by 8 or 17 lowercase hex digits; the current Amazon Linux 2023 image for us-east-1 \(x64\) is the SSM parameter \/aws\/service\/ami-amazon-linux-latest\/al2023-ami-kernel-default-x86_64: aws ssm get-parameter/)],
+    ['an AMI id on the kubernetes target', { ...base, 'onnx-fleet:platform': 'kubernetes', 'onnx-fleet:kubernetes': '{"image": "ghcr.io/x/runtime:1.0"}' }, 'onnx-fleet:amiId: set, but onnx-fleet:platform is "kubernetes"; expected no onnx-fleet:amiId key (the AMI is for the AWS fleet only)'],
     ['canary above half', { ...base, 'onnx-fleet:canaryWeight': '60' }, 'onnx-fleet:canaryWeight: got 60, expected an integer from 0 to 50'],
   ])('%s', (_name, raw, message) => {
     let error: unknown;
@@ -64,6 +78,6 @@ describe('stack config', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(message);
+    expect((error as Error).message).toEqual(message);
   });
 });

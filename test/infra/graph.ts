@@ -149,7 +149,12 @@ export function describeStack(stack: string): void {
     expect(lt.networkInterfaces[0].associatePublicIpAddress).toBe('false');
     expect(lt.monitoring.enabled).toBe(true);
     expect(lt.iamInstanceProfile.arn).toBeTruthy();
-    expect(lt.imageId).toContain(config.arch === 'arm64' ? 'arm64' : 'x86_64');
+    // A pinned AMI, never an SSM parameter: AWS cannot roll back to a template that resolves one
+    // (EC2 Auto Scaling User Guide, "Undo changes with a manual or auto rollback").
+    for (const t of ofType(resources, 'aws:ec2/launchTemplate:LaunchTemplate')) {
+      expect(inputs(t).imageId).toBe(config.amiId);
+      expect(inputs(t).imageId).toMatch(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/);
+    }
     expect(lt.instanceType).toBe(config.instanceType);
     const userData = Buffer.from(lt.userData, 'base64').toString();
     const bundleKey = inputs(one(resources, 'aws:s3/bucketObjectv2:BucketObjectv2', 'onnx-fleet-artifacts-bundle')).key;
