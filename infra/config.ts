@@ -5,6 +5,9 @@
  */
 import { amiLookupHint, isAmiId } from './aws/ami';
 
+// The AWS rules are checked by parseStackConfig; they use this module only when called (no import-time cycle).
+import { configFindings } from './rules';
+
 export const NAMESPACE = 'onnx-fleet';
 
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
@@ -224,8 +227,20 @@ function distance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** Reads and validates a stack's configuration. `raw` maps `namespace:key` to the stored string. */
+/**
+ * Reads and validates a stack's configuration. `raw` maps `namespace:key` to the stored string.
+ * Checks each key's type and range, then the AWS rules that apply to stack keys (infra/rules):
+ * the error names the key and the rule.
+ */
 export function parseStackConfig(raw: Raw): StackConfig {
+  const config = readStackConfig(raw);
+  const broken = configFindings(config)[0];
+  if (broken) throw new ConfigError(`${broken.where.includes(':') ? broken.where : key(broken.where)}: ${broken.message} (AWS rule ${broken.rule}, see infra/rules/RULES.md)`);
+  return config;
+}
+
+/** parseStackConfig without the AWS rules: each key's type, range and the platform's own invariants. */
+export function readStackConfig(raw: Raw): StackConfig {
   for (const k of Object.keys(raw)) {
     const name = k.slice(NAMESPACE.length + 1);
     if (k.startsWith(`${NAMESPACE}:`) && !ALL_KEYS.includes(name)) {
@@ -278,7 +293,6 @@ export function parseStackConfig(raw: Raw): StackConfig {
   const warmRaw = r.object('warmPool');
   onlyFields('warmPool', warmRaw, ['enabled', 'minSize']);
   const warmPool = { enabled: field('warmPool', warmRaw, 'enabled', isBool, 'true or false', false), minSize: field('warmPool', warmRaw, 'minSize', isInt(0, 100), 'an integer from 0 to 100', 1) };
-  if (warmPool.enabled && spot.enabled) throw new ConfigError(`${key('warmPool')}.enabled: got true, but AWS does not allow a warm pool with spot (mixed instances); expected false while ${key('spot')}.enabled is true`);
 
   const loadBalancingAlgorithm = r.oneOf('loadBalancingAlgorithm', ALGORITHMS, 'least_outstanding_requests');
   const certificateArn = r.string('certificateArn');

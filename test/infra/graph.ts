@@ -29,7 +29,7 @@ export function stackNames(): string[] {
 }
 
 /** The graph tests are about the graph: a small stand-in file is uploaded instead of a built bundle. */
-function testBundle(): string {
+export function testBundle(): string {
   const file = path.join(os.tmpdir(), 'onnx-fleet-graph-test-bundle.tar.gz');
   fs.writeFileSync(file, 'runtime bundle placeholder for graph tests\n');
   return file;
