@@ -26,7 +26,7 @@ export function stackSchemaKeys(): string[] {
       'aws:region': 'us-east-1',
       [stackKey('platform')]: platform,
       [stackKey('scaling')]: JSON.stringify({ schedules: [{ name: 'n', recurrence: '0 1 * * *', minSize: 1, maxSize: 1, desiredCapacity: 1, timeZone: 'UTC' }] }),
-      ...(platform === 'kubernetes' ? { [stackKey('kubernetes')]: JSON.stringify({ image: 'runtime:1' }) } : {}),
+      ...(platform === 'kubernetes' ? { [stackKey('kubernetes')]: JSON.stringify({ image: 'runtime:1' }) } : { [stackKey('amiId')]: 'ami-0123456789abcdef0' }),
     });
   const keys: string[] = [];
   walk(exemplar('aws'), '', keys);
