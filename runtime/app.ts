@@ -12,10 +12,13 @@ import type { Lifecycle } from './lifecycle';
 import type { RuntimeMetrics } from './metrics';
 import type { ModelManager } from './models/model-manager';
 import { protocolRoutes } from './protocol/routes';
+import type { SaturationSignal } from './scheduling/saturation';
 
 export interface AppDeps {
   models: ModelManager;
   metrics: RuntimeMetrics;
+  /** The saturation gauges are set from it before each scrape. */
+  saturation: SaturationSignal;
   lifecycle: Lifecycle;
   logger: Logger;
   maxBodyBytes: number;
@@ -106,9 +109,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(authPlugin, { tokens: deps.authTokens ?? [] });
 
   app.get(METRICS_PATH, { config: { health: true } }, async (_req, reply) => {
-    for (const model of deps.models.list()) {
-      for (const v of model.versions) deps.metrics.pending.set({ model: v.model, version: String(v.version) }, v.queue?.pending ?? 0);
-    }
+    deps.saturation.refresh();
     reply.type(deps.metrics.contentType);
     return deps.metrics.render();
   });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parsePostgresUrl, splitUrlList } from './capture/pg-url';
 import { parseShardList } from './capture/shard-spec';
-import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS } from './contract';
+import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, SATURATION_METRIC } from './contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -38,6 +38,9 @@ export interface RuntimeConfig {
   databaseWriterUrl?: string;
   /** Comma-separated replica URLs for capture queries (fallback: the writer). */
   databaseReaderUrls?: string;
+  /** The instance's Auto Scaling group: set, the saturation signal is published to CloudWatch with it as dimension. */
+  autoScalingGroupName?: string;
+  cloudwatchNamespace: string;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +95,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'captureFlushIntervalMs', flag: 'capture-flush-interval-ms', env: ENV.captureFlushIntervalMs, kind: { type: 'int', min: 10, max: 60_000 }, help: 'data capture: group commit (fsync) and flush interval in milliseconds', default: () => 200 },
   { key: 'databaseWriterUrl', flag: 'database-writer-url', env: ENV.databaseWriterUrl, kind: { type: 'string' }, help: 'data capture index: primary endpoint, postgresql://user:pw@host:port[,host:port…]/db' },
   { key: 'databaseReaderUrls', flag: 'database-reader-urls', env: ENV.databaseReaderUrls, kind: { type: 'string' }, help: 'data capture index: comma-separated replica URLs for queries (fallback: the writer)' },
+  { key: 'autoScalingGroupName', flag: 'autoscaling-group-name', env: ENV.autoScalingGroupName, kind: { type: 'string' }, help: `publish the saturation signal to CloudWatch every ${SATURATION_METRIC.periodSeconds} s with this AutoScalingGroupName dimension (credentials and region: the AWS SDK's default chain)` },
+  { key: 'cloudwatchNamespace', flag: 'cloudwatch-namespace', env: ENV.cloudwatchNamespace, kind: { type: 'string' }, help: 'CloudWatch namespace of the saturation signal', default: () => SATURATION_METRIC.namespace },
 ];
 
 function describe(kind: Kind): string {

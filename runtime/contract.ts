@@ -85,6 +85,26 @@ export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = 60;
  */
 export const KEEP_ALIVE_TIMEOUT_SECONDS = LOAD_BALANCER_IDLE_TIMEOUT_SECONDS + 5;
 
+/**
+ * The saturation signal the platform scales on (runtime/scheduling/saturation.ts): published to
+ * CloudWatch every 10 s as high-resolution metrics (the shortest period target tracking reads), in
+ * this namespace, with the instance's Auto Scaling group as dimension; the same names on /metrics.
+ */
+export const SATURATION_METRIC = {
+  namespace: 'ONNXFleet',
+  /** (in-flight + queued) / workers, per instance; the group's Average is what target tracking follows. */
+  saturation: 'onnx_fleet_saturation',
+  /** Queue wait p90 per model, µs (Triton's summary name with its quantile). */
+  queueWait: 'nv_inference_queue_summary_us',
+  /** Requests queued or executing per model (Triton's name). */
+  pending: 'nv_inference_pending_request_count',
+  groupDimension: 'AutoScalingGroupName',
+  periodSeconds: 10,
+} as const;
+
+/** The window queue-wait quantiles cover: one publishing period. */
+export const QUEUE_WAIT_WINDOW_MS = SATURATION_METRIC.periodSeconds * 1000;
+
 /** Every environment variable the runtime reads. Instances and pods configure the runtime only through these. */
 export const ENV = {
   modelRepository: 'ONNX_FLEET_MODEL_REPOSITORY',
@@ -104,6 +124,8 @@ export const ENV = {
   databaseReaderUrls: 'ONNX_FLEET_DATABASE_READER_URLS',
   captureJournalMaxBytes: 'ONNX_FLEET_CAPTURE_JOURNAL_MAX_BYTES',
   captureFlushIntervalMs: 'ONNX_FLEET_CAPTURE_FLUSH_INTERVAL_MS',
+  autoScalingGroupName: 'ONNX_FLEET_AUTOSCALING_GROUP_NAME',
+  cloudwatchNamespace: 'ONNX_FLEET_CLOUDWATCH_NAMESPACE',
 } as const;
 
 export type EnvKey = keyof typeof ENV;

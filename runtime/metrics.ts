@@ -3,6 +3,7 @@
  * alerts work unchanged. One registry per runtime instance (no prom-client globals).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { QUEUE_WAIT_WINDOW_MS } from './contract';
 
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 
@@ -24,6 +25,15 @@ export class RuntimeMetrics {
   readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is loaded and warmed, else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly serverReady = new Gauge({ name: 'onnx_fleet_ready', help: '1 when the server reports ready to its load balancer', registers: [this.registry] });
   readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry] });
+  // The saturation signal the platform scales on (runtime/scheduling/saturation.ts), the same on AWS and Kubernetes.
+  readonly saturation = new Gauge({ name: 'onnx_fleet_saturation', help: 'Requests executing or queued on this instance per inference worker ((in-flight + queued) / workers)', registers: [this.registry] });
+  /**
+   * Triton's queue summary name (its --metrics-config summary_latencies=true), quantiles over a sliding
+   * window. Set from QueueWaitWindow at scrape time (a t-digest per request costs the event loop too much).
+   */
+  readonly queueSummary = new Gauge({ name: 'nv_inference_queue_summary_us', help: `Time requests waited in the queue in microseconds, quantiles over the last ${QUEUE_WAIT_WINDOW_MS / 2000}-${QUEUE_WAIT_WINDOW_MS / 1000} s`, labelNames: [...MODEL_LABELS, 'quantile'], registers: [this.registry] });
+  readonly cloudwatchPublishes = new Counter({ name: 'onnx_fleet_cloudwatch_publish_total', help: 'PutMetricData calls of the saturation publisher by result (ok, error, skipped: the previous call was still in flight)', labelNames: ['result'], registers: [this.registry] });
+  readonly cloudwatchLastSuccess = new Gauge({ name: 'onnx_fleet_cloudwatch_last_success_timestamp_seconds', help: 'Unix time of the last accepted PutMetricData call (0: none yet)', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
 
   // Data capture (runtime/capture): never on the inference path's critical section.

@@ -13,6 +13,8 @@ import { RuntimeMetrics } from './metrics';
 import { ModelManager } from './models/model-manager';
 import { WorkerPool } from './workers/worker-pool';
 import { captureRoutes, startCapture } from './capture/runtime-capture';
+import { SaturationSignal } from './scheduling/saturation';
+import type { CloudWatchPublisher } from './cloudwatch-publisher';
 
 export { VERSION } from './version';
 import { VERSION } from './version';
@@ -56,7 +58,9 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const lifecycle = new Lifecycle();
   const pool = new WorkerPool({ workers: config.workers });
   const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
-  const app = buildApp({ models, metrics, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION, authTokens });
+  const saturation = new SaturationSignal(models, config.workers, metrics);
+  const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION, authTokens });
+  const publisher = config.autoScalingGroupName ? await startCloudWatchPublisher(config, saturation, metrics, logger) : undefined;
   // Data capture (when configured): replays its journal and starts flushing before the port opens.
   const capture = await startCapture(config, logger, metrics);
   if (capture) {
@@ -93,6 +97,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
       logger.error({ pending: models.pending }, 'exit timeout reached with requests still in flight; closing their connections');
       app.server.closeAllConnections();
     }
+    await publisher?.stop();
     models.close();
     await pool.close();
     // Flush captured records within the stop margin; what is left stays in the fsync'd journal for the next start.
@@ -102,4 +107,15 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   };
 
   return { app, models, lifecycle, metrics, logger, url, loaded, stop };
+}
+
+/** The AWS SDK is loaded only where the signal is published (instances), not for local serving. */
+async function startCloudWatchPublisher(config: RuntimeConfig, signal: SaturationSignal, metrics: RuntimeMetrics, logger: Logger): Promise<CloudWatchPublisher> {
+  const [{ CloudWatchClient }, { CloudWatchPublisher }] = await Promise.all([import('@aws-sdk/client-cloudwatch'), import('./cloudwatch-publisher')]);
+  // No SDK retries: a period that fails is counted and the next one, 10 s later, carries fresher numbers.
+  const client = new CloudWatchClient({ maxAttempts: 1 });
+  const publisher = new CloudWatchPublisher({ client, signal, metrics, logger, autoScalingGroupName: config.autoScalingGroupName!, namespace: config.cloudwatchNamespace });
+  publisher.start();
+  logger.info({ namespace: config.cloudwatchNamespace, autoScalingGroupName: config.autoScalingGroupName }, 'publishing the saturation signal to CloudWatch');
+  return publisher;
 }

@@ -2,10 +2,11 @@
  * What a runtime instance may do, and nothing more: read the artifact bucket, write (and list)
  * the capture shard buckets, read the database's master secret, use the stack's key for those,
  * and, in its own stack's Auto Scaling groups, complete its launch lifecycle action and mark
- * itself unhealthy. Plus SSM Session Manager for operators.
+ * itself unhealthy; publish the saturation signal, in its namespace only. Plus SSM Session Manager.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { SATURATION_METRIC } from '../../runtime/contract';
 
 export interface InstanceRoleArgs {
   artifactBucketArn: pulumi.Input<string>;
@@ -52,6 +53,15 @@ export class InstanceRole extends pulumi.ComponentResource {
             Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth'],
             Resource: ['*'],
             Condition: { StringEquals: { [`autoscaling:ResourceTag/${STACK_TAG_KEY}`]: args.stackTag } },
+          },
+          {
+            // PutMetricData has no resource-level permissions; the namespace condition key is its scope
+            // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+            Sid: 'PublishSaturationSignal',
+            Effect: 'Allow',
+            Action: ['cloudwatch:PutMetricData'],
+            Resource: ['*'],
+            Condition: { StringEquals: { 'cloudwatch:namespace': SATURATION_METRIC.namespace } },
           },
         ],
       }),

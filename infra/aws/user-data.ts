@@ -15,7 +15,7 @@
  * `BOOTSTRAP_ROOT` (empty on instances) prefixes every path it writes, for that sandbox.
  */
 import path from 'node:path';
-import { DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, HEALTH_READY_PATH, STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
+import { DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, HEALTH_READY_PATH, SATURATION_METRIC, STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
 import { ENV_FILE, INSTALL_DIR, SERVICE_USER, UNIT_NAME } from '../../packaging/systemd';
 
 export interface UserDataArgs {
@@ -196,6 +196,9 @@ for host in $DB_READER_HOSTS; do reader_urls="\${reader_urls:+$reader_urls,}$(db
 shards=""
 for bucket in $SHARD_BUCKETS; do shards="\${shards:+$shards,}s3://$bucket"; done
 
+# The saturation signal goes to CloudWatch with the group as dimension (target tracking averages it over the group).
+asg=$(imds tags/instance/aws:autoscaling:groupName)
+
 umask 077
 cat > "$ENV_FILE.tmp" <<ENVFILE
 ${ENV.modelRepository}=$models
@@ -207,6 +210,9 @@ ${ENV.captureShards}=$shards
 ${ENV.captureJournalDir}=/var/lib/onnx-fleet/journal
 ${ENV.databaseWriterUrl}=$writer_url
 ${ENV.databaseReaderUrls}=$reader_urls
+${ENV.autoScalingGroupName}=$asg
+${ENV.cloudwatchNamespace}=${SATURATION_METRIC.namespace}
+AWS_REGION=$REGION
 ENVFILE
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 chown root:${SERVICE_USER} "$ENV_FILE"

@@ -5,6 +5,8 @@
 import { unavailable } from '../errors';
 import type { InferRequest, Tensor } from '../protocol/types';
 import type { QueuePolicy } from '../models/model-config';
+import { QUEUE_WAIT_WINDOW_MS } from '../contract';
+import { QueueWaitWindow } from './queue-wait-window';
 
 export interface InferOutcome {
   outputs: Tensor[];
@@ -35,6 +37,8 @@ export class ModelQueue {
   private readonly items: Pending[] = [];
   /** Requests taken from the queue and not yet finished. */
   executing = 0;
+  /** How long requests waited before dispatch (or before their timeout shed them), for the saturation signal. */
+  readonly waits = new QueueWaitWindow(QUEUE_WAIT_WINDOW_MS);
 
   constructor(
     readonly key: string,
@@ -71,6 +75,7 @@ export class ModelQueue {
           if (i === -1) return; // already running: it completes normally
           this.items.splice(i, 1);
           pending.settled = true;
+          this.waits.observe(timeout);
           this.onShed('timeout');
           reject(unavailable(`model ${this.key}: request timeout expired after ${timeout} µs in the queue`, RETRY_AFTER_SECONDS));
         }, Math.max(1, Math.ceil(timeout / 1000)));
@@ -94,7 +99,11 @@ export class ModelQueue {
   take(indices: number[]): Pending[] {
     const taken: Pending[] = [];
     for (let k = indices.length - 1; k >= 0; k--) taken.unshift(this.items.splice(indices[k], 1)[0]);
-    for (const p of taken) if (p.timer) clearTimeout(p.timer);
+    const now = process.hrtime.bigint();
+    for (const p of taken) {
+      if (p.timer) clearTimeout(p.timer);
+      this.waits.observe(Number(now - p.acceptedAt) / 1000);
+    }
     this.executing += taken.length;
     return taken;
   }

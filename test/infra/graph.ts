@@ -232,8 +232,10 @@ export function describeStack(stack: string): void {
     expect(bySid.ReadDatabaseSecret).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:mock:000000000000:secret:rds!onnx-fleet-db'] });
     for (const s of policy.Statement) {
       expect(JSON.stringify(s.Action)).not.toMatch(/"\*"|:\*"/);
-      if (s.Sid !== 'ReportOwnHealth') expect(s.Resource).not.toContain('*');
+      // Resource "*" only where the action has no resource-level permissions, and then scoped by a condition key.
+      if (s.Sid !== 'ReportOwnHealth' && s.Sid !== 'PublishSaturationSignal') expect(s.Resource).not.toContain('*');
     }
+    expect(bySid.PublishSaturationSignal).toEqual({ Sid: 'PublishSaturationSignal', Effect: 'Allow', Action: ['cloudwatch:PutMetricData'], Resource: ['*'], Condition: { StringEquals: { 'cloudwatch:namespace': 'ONNXFleet' } } });
     expect(bySid.ReportOwnHealth.Action).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth']);
     expect(bySid.ReportOwnHealth.Condition.StringEquals['autoscaling:ResourceTag/onnx-fleet:stack']).toBe(stack);
   });

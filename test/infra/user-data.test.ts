@@ -116,6 +116,10 @@ test('the bootstrap installs the bundle and models, writes the environment and s
   expect(env).toContain('ONNX_FLEET_CAPTURE_SHARDS=s3://shard-0,s3://shard-1');
   expect(env).toContain('ONNX_FLEET_DATABASE_WRITER_URL=postgresql://onnx_fleet:p%40ss%3Aw%2Frd@db.example.internal:5432/onnx_fleet?sslmode=require');
   expect(env).toMatch(/ONNX_FLEET_DATABASE_READER_URLS=postgresql:\/\/[^\n]*@r0\.example\.internal[^\n]*,postgresql:\/\/[^\n]*@r1\.example\.internal/);
+  // The saturation signal's CloudWatch dimension and the SDK's region (it does not read the region from IMDS).
+  expect(env).toContain('ONNX_FLEET_AUTOSCALING_GROUP_NAME=onnx-fleet-fleet-asg');
+  expect(env).toContain('ONNX_FLEET_CLOUDWATCH_NAMESPACE=ONNXFleet');
+  expect(env).toContain('AWS_REGION=us-east-1');
   expect(fs.statSync(path.join(box.root, 'etc/onnx-fleet/runtime.env')).mode & 0o777).toBe(0o640);
 
   const calls = fs.readFileSync(box.calls, 'utf8');

@@ -1,0 +1,99 @@
+/**
+ * One instance as `onnx-fleet plan` measured it, and what the simulator derives from it: for an
+ * offered rate, the throughput, the p99 latency, the saturation signal and the CPU an instance shows.
+ * Below its peak the measured ramp is interpolated; above it the instance is a server of rate
+ * `peakRps` in front of a bounded queue (the model's max_queue_size), which is how the runtime
+ * behaves: it keeps serving at its peak and sheds what does not fit the queue with 503.
+ */
+
+/** One step of the closed-loop ramp. */
+export interface RampPoint {
+  concurrency: number;
+  /** ok responses per second. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Mean of onnx_fleet_saturation scraped during the step. */
+  saturation: number;
+  /** CPU the instance's process used, percent of the machine's cores (what CloudWatch's CPUUtilization shows). */
+  cpuPercent: number;
+}
+
+export interface InstanceProfile {
+  /** Where it was measured (os.cpus()[0].model) and how many cores. */
+  cpuModel: string;
+  cores: number;
+  workers: number;
+  sloP99Ms: number;
+  /** Highest throughput whose p99 met the SLO. */
+  capacityRps: number;
+  /** Highest throughput measured at all (the instance's service rate when overloaded). */
+  peakRps: number;
+  /** Requests an instance holds queued beyond those executing before it sheds (sum of the served models' max_queue_size). */
+  queueBound: number;
+  /** Saturation at capacity: the signal's value when the instance is as busy as the SLO allows. */
+  saturationAtCapacity: number;
+  ramp: RampPoint[];
+}
+
+export interface InstanceState {
+  /** Requests per second that can be served given the backlog. */
+  servedRps: number;
+  p99Ms: number;
+  saturation: number;
+  cpuPercent: number;
+}
+
+function interpolate(points: RampPoint[], rps: number, pick: (p: RampPoint) => number): number {
+  for (let i = 1; i < points.length; i++) {
+    if (rps <= points[i].rps) {
+      const a = points[i - 1];
+      const b = points[i];
+      const f = b.rps === a.rps ? 1 : (rps - a.rps) / (b.rps - a.rps);
+      return pick(a) + f * (pick(b) - pick(a));
+    }
+  }
+  return pick(points[points.length - 1]);
+}
+
+/**
+ * The ramp's points in increasing throughput up to the peak (the part a rate maps onto), after an
+ * idle point: no load, no saturation, no CPU, and the lowest latency measured.
+ */
+export function risingRamp(profile: InstanceProfile): RampPoint[] {
+  const sorted = [...profile.ramp].sort((a, b) => a.concurrency - b.concurrency);
+  if (sorted.length === 0) throw new Error('instance profile: the ramp has no points; run onnx-fleet plan');
+  const out: RampPoint[] = [{ concurrency: 0, rps: 0, p50Ms: sorted[0].p50Ms, p99Ms: sorted[0].p99Ms, saturation: 0, cpuPercent: 0 }];
+  for (const p of sorted) if (p.rps > out[out.length - 1].rps) out.push(p);
+  return out;
+}
+
+export class InstanceModel {
+  private readonly points: RampPoint[];
+
+  constructor(readonly profile: InstanceProfile) {
+    if (!(profile.peakRps > 0)) throw new Error(`instance profile: peakRps must be positive, got ${profile.peakRps}`);
+    this.points = risingRamp(profile);
+  }
+
+  /** An instance offered `rps` with `backlog` requests already queued. */
+  state(rps: number, backlog: number): InstanceState {
+    const peak = this.profile.peakRps;
+    const atPeak = (f: (p: RampPoint) => number) => interpolate(this.points, peak, f);
+    if (backlog <= 0 && rps < peak) {
+      return {
+        servedRps: rps,
+        p99Ms: interpolate(this.points, rps, (p) => p.p99Ms),
+        saturation: interpolate(this.points, rps, (p) => p.saturation),
+        cpuPercent: interpolate(this.points, rps, (p) => p.cpuPercent),
+      };
+    }
+    // Overloaded: serving at the peak; what is queued waits backlog / peak on top of the peak's latency.
+    return {
+      servedRps: peak,
+      p99Ms: atPeak((p) => p.p99Ms) + (backlog / peak) * 1000,
+      saturation: atPeak((p) => p.saturation) + backlog / this.profile.workers,
+      cpuPercent: atPeak((p) => p.cpuPercent),
+    };
+  }
+}
