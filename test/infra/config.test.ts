@@ -1,13 +1,17 @@
 /** Stack configuration validation: every error names the key, the value received and what is allowed. */
-import { ConfigError, parseStackConfig } from '../../infra/config';
+import path from 'node:path';
+import { ConfigError, KEY_PATHS, LEAF_KEY_PATHS, parseStackConfig } from '../../infra/config';
+import { decodeRoot, group, int, key, namespaceKeys, removed } from '../../infra/config/kit';
+import { STACK_FIELDS } from '../../infra/config/stack-schema';
 import { readStackFile } from '../../infra/synth';
 import { STACKS_DIR, stackNames } from './graph';
-import path from 'node:path';
 
-const KNOWN_KEYS = [
+/** The keys every stack has had; keys added later join the list in the schema's declaration order. */
+const ORIGINAL_KEYS = [
   'environment', 'platform', 'availabilityZones', 'vpcCidr', 'natGateways', 'arch', 'amiId', 'instanceType', 'minSize', 'maxSize', 'desiredCapacity', 'spot', 'warmPool',
   'loadBalancingAlgorithm', 'certificateArn', 'canaryWeight', 'scaling', 'database', 'shards', 'alarmEmail', 'latencyP99AlarmSeconds', 'runtimeBundle', 'modelRepository', 'kubernetes',
-].map((k) => `onnx-fleet:${k}`).join(', ');
+];
+const KNOWN_KEYS = namespaceKeys(STACK_FIELDS).map((k) => `onnx-fleet:${k}`).join(', ');
 const AMI = 'ami-0123456789abcdef0';
 const base = { 'aws:region': 'us-east-1', 'onnx-fleet:environment': 'dev', 'onnx-fleet:amiId': AMI };
 const prod = {
@@ -18,6 +22,10 @@ const prod = {
 };
 
 describe('stack config', () => {
+  test('the unknown-key message lists every key of the schema, the original ones included', () => {
+    expect(namespaceKeys(STACK_FIELDS)).toEqual(expect.arrayContaining(ORIGINAL_KEYS));
+  });
+
   test('every stack file in stacks/ is valid', () => {
     for (const stack of stackNames()) expect(() => parseStackConfig(readStackFile(path.join(STACKS_DIR, `Pulumi.${stack}.yaml`)))).not.toThrow();
   });
@@ -80,4 +88,40 @@ describe('stack config', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toEqual(message);
   });
+});
+
+describe('the schema kit', () => {
+  const fields = {
+    environment: key(int(0, 1) as any, { default: 'dev', description: 'stand-in environment key' }),
+    size: key(int(1, 9), { default: 1, description: 'a size' }),
+    oldSize: removed({ use: 'size', why: 'renamed' }),
+    db: group({ replicas: removed({ use: 'db.readers', why: 'readers replace replicas in the new design' }), readers: key(int(0, 2), { default: 0, description: 'readers' }) }, { description: 'db' }),
+  };
+  const parse = (raw: Record<string, string>) => decodeRoot(fields, { namespace: 'ns' }, raw);
+  const message = (raw: Record<string, string>) => {
+    try {
+      parse(raw);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'no error';
+  };
+
+  test('a removed key names its replacement, at the top level and inside an object', () => {
+    expect(message({ 'ns:oldSize': '3' })).toBe('ns:oldSize: removed; use ns:size instead (renamed)');
+    expect(message({ 'ns:db': '{"replicas": 2}' })).toBe('ns:db.replicas: removed; use ns:db.readers instead (readers replace replicas in the new design)');
+    expect(parse({ 'ns:db': '{"readers": 2}' })).toEqual({ environment: 'dev', size: 1, db: { readers: 2 } });
+  });
+
+  test('removed keys are not offered as known keys', () => {
+    expect(message({ 'ns:colour': 'x' })).toBe('ns:colour: unknown key; known keys: ns:environment, ns:size, ns:db');
+    expect(message({ 'ns:db': '{"x": 1}' })).toBe('ns:db: unknown field "x", expected fields: readers');
+  });
+});
+
+test('every key path is exported, nested ones included, for the rules table', () => {
+  expect(KEY_PATHS).toEqual(expect.arrayContaining(['aws:region', 'environment', 'spot', 'spot.enabled', 'database.instanceClass', 'scaling.schedules', 'scaling.schedules[].recurrence', 'kubernetes.database.mode']));
+  expect(LEAF_KEY_PATHS).toContain('spot.instanceTypes');
+  expect(LEAF_KEY_PATHS).not.toContain('spot');
+  expect(new Set(KEY_PATHS).size).toBe(KEY_PATHS.length);
 });

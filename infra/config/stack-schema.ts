@@ -1,0 +1,282 @@
+/**
+ * THE stack schema: every key a stack file may set, in one place. Validation (infra/config/index.ts),
+ * the editors' JSON Schema (stacks/onnx-fleet.schema.json) and the README's configuration reference
+ * are generated from it (`npm run schema` rewrites both; tests fail when either is stale).
+ *
+ * To add a key: add an entry below, where it belongs (defaults and checks see the keys declared
+ * above them; checks run once every key is decoded). To retire one: replace its entry with
+ * `removed({ use: '<new key path>', why: '...' })`, so setting it is an error naming its replacement.
+ * Then `npm run schema`, and map the key to its AWS rules in the rules table.
+ */
+import { AMI_ID_PATTERN, amiLookupHint } from '../aws/ami';
+import { bool, byEnv, derived, ENVIRONMENTS, group, int, key, list, number, object, oneOf, optional, platformOnly, show, text } from './kit';
+
+export const NAMESPACE = 'onnx-fleet';
+/** `onnx-fleet:<path>`, for messages that name another key. */
+export const k = (path: string): string => `${NAMESPACE}:${path}`;
+
+export const PLATFORMS = ['aws', 'kubernetes'] as const;
+export const ALGORITHMS = ['round_robin', 'least_outstanding_requests', 'weighted_random'] as const;
+export const ARCHES = ['x64', 'arm64'] as const;
+export const NAT_STRATEGIES = ['single', 'perAz'] as const;
+
+/** Availability zones known per region, so a stack can be validated offline (no AWS call). */
+export const REGION_AZS: Record<string, string[]> = {
+  'us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1f'],
+  'us-east-2': ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+  'us-west-2': ['us-west-2a', 'us-west-2b', 'us-west-2c', 'us-west-2d'],
+  'eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+  'eu-west-3': ['eu-west-3a', 'eu-west-3b', 'eu-west-3c'],
+  'eu-central-1': ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'],
+  'eu-north-1': ['eu-north-1a', 'eu-north-1b', 'eu-north-1c'],
+  'ap-southeast-1': ['ap-southeast-1a', 'ap-southeast-1b', 'ap-southeast-1c'],
+  'ap-northeast-1': ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+  'sa-east-1': ['sa-east-1a', 'sa-east-1b', 'sa-east-1c'],
+  'us-west-1': ['us-west-1a', 'us-west-1c'],
+};
+
+const graviton = (instanceType: string) => /^[a-z]+\d+g[a-z]*\./.test(instanceType);
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+const schedule = object(
+  {
+    name: key(text('a name'), { required: true, missing: 'missing', description: 'Name of the scheduled action.' }),
+    recurrence: key(text('a 5-field cron expression', /^\s*\S+(\s+\S+){4}\s*$/), { required: true, missing: 'missing', description: 'Cron expression (UTC unless `timeZone`).' }),
+    minSize: key(int(0, 1000), { required: true, missing: 'missing', description: 'Group minimum while the action is in effect.' }),
+    maxSize: key(int(1, 1000), { required: true, missing: 'missing', description: 'Group maximum while the action is in effect.' }),
+    desiredCapacity: key(int(0, 1000), { required: true, missing: 'missing', description: 'Desired capacity the action sets.' }),
+    timeZone: optional(text('an IANA time zone'), { description: 'IANA time zone of `recurrence` (default UTC).' }),
+  },
+  {
+    checks: [
+      {
+        doc: 'minSize ≤ desiredCapacity ≤ maxSize',
+        test: (s) => (s.maxSize < s.minSize || s.desiredCapacity < s.minSize || s.desiredCapacity > s.maxSize ? `got min ${s.minSize}, desired ${s.desiredCapacity}, max ${s.maxSize}, expected min ≤ desired ≤ max` : undefined),
+      },
+    ],
+  },
+);
+
+export const STACK_FIELDS = {
+  environment: key(oneOf(ENVIRONMENTS), { default: 'dev', description: 'Which defaults and production rules apply (prod: three zones, HTTPS only, a NAT gateway per zone, Multi-AZ database).' }),
+  platform: key(oneOf(PLATFORMS), { default: 'aws', description: 'Deploy target: the AWS platform (ALB, Auto Scaling group, RDS) or an existing Kubernetes cluster.' }),
+  region: key(oneOf(Object.keys(REGION_AZS)), {
+    configKey: 'aws:region',
+    required: true,
+    description: "The AWS provider's region (its own key). Zones are known per region, so a stack validates offline.",
+  }),
+  availabilityZones: key(int(2, 3), {
+    default: byEnv({ dev: 2, staging: 2, prod: 3 }),
+    description: "Number of availability zones used, the region's first ones in order.",
+    checks: [
+      {
+        doc: "at most the region's zone count",
+        test: (n, c) => {
+          const known = REGION_AZS[c.region];
+          return n > known.length ? `got ${n}, but ${c.region} has only ${known.length} availability zones (${known.join(', ')}); expected 2 to ${Math.min(3, known.length)}` : undefined;
+        },
+      },
+    ],
+  }).to((n, c) => REGION_AZS[c.region].slice(0, n)),
+  vpcCidr: key(text('a private /16 such as 10.40.0.0/16', /^10\.\d{1,3}\.0\.0\/16$/), { default: '10.40.0.0/16', description: 'CIDR block of the VPC; subnets are carved from it per zone.' }),
+  natGateways: key(oneOf(NAT_STRATEGIES), {
+    default: byEnv({ dev: 'single', staging: 'single', prod: 'perAz' }),
+    description: 'One NAT gateway for the VPC, or one per zone.',
+    checks: [
+      {
+        doc: '`perAz` in prod',
+        test: (v, c) => (c.prod && v !== 'perAz' ? `got ${show(v)}, expected "perAz" in prod (a NAT gateway per zone, so one zone's outage cannot cut the others off)` : undefined),
+      },
+    ],
+  }),
+  arch: key(oneOf(ARCHES), { default: 'x64', description: 'CPU architecture of the instances and of the runtime bundle they install.' }),
+  // Pinned, never an SSM parameter: see infra/aws/ami.ts for why (instance refresh rollback).
+  amiId: platformOnly('aws', text('an AMI id: ami- followed by 8 or 17 lowercase hex digits', AMI_ID_PATTERN, [
+    { when: /^resolve:ssm:/, expected: 'a concrete AMI id, not an SSM parameter: AWS cannot roll back an instance refresh to a launch template that resolves its image from SSM' },
+  ]), {
+    description: "The fleet's AMI, pinned (AWS target only): changing it is a deliberate release.",
+    missing: 'missing, expected an AMI id pinned in the stack config (ami- followed by 8 or 17 hex digits)',
+    hint: (c) => amiLookupHint(c.region, c.arch),
+    elsewhere: `expected no ${k('amiId')} key (the AMI is for the AWS fleet only)`,
+  }),
+  instanceType: key(text('an EC2 instance type such as c7i.large', INSTANCE_TYPE), {
+    default: 'c7i.large',
+    description: "The launch template's instance type.",
+    checks: [
+      {
+        doc: 'matches `arch` (Graviton types are arm64)',
+        test: (t, c) =>
+          graviton(t) !== (c.arch === 'arm64') ? `got ${show(t)}, which is ${graviton(t) ? 'arm64 (Graviton)' : 'x64'}, but ${k('arch')} is ${c.arch}; expected a matching instance type or arch` : undefined,
+      },
+    ],
+  }),
+  minSize: key(int(0, 1000), {
+    default: byEnv({ dev: 1, staging: 1, prod: 3 }),
+    description: 'Fleet minimum (instances or pods).',
+    checks: [
+      {
+        doc: 'in prod, at least one per zone',
+        test: (v, c) => (c.prod && v < c.availabilityZones.length ? `got ${v}, expected at least one instance per availability zone (${c.availabilityZones.length}) in prod` : undefined),
+      },
+    ],
+  }),
+  maxSize: key(int(1, 1000), {
+    default: byEnv({ dev: 3, staging: 3, prod: 12 }),
+    description: 'Fleet maximum.',
+    checks: [{ doc: '≥ minSize', test: (v, c) => (v < c.minSize ? `got ${v}, expected at least ${k('minSize')} (${c.minSize})` : undefined) }],
+  }),
+  desiredCapacity: key(int(0, 1000), {
+    default: derived('= `minSize`', (c) => c.minSize),
+    description: 'Initial capacity (`pulumi up` ignores it afterwards: scaling owns it).',
+    checks: [
+      {
+        doc: 'minSize ≤ value ≤ maxSize',
+        test: (v, c) => (v < c.minSize || v > c.maxSize ? `got ${v}, expected from ${k('minSize')} (${c.minSize}) to ${k('maxSize')} (${c.maxSize})` : undefined),
+      },
+    ],
+  }),
+  spot: group(
+    {
+      enabled: key(bool(), { default: false, description: 'Mix spot instances into the group (mixed instances policy, capacity rebalance).' }),
+      onDemandBase: key(int(0, 1000), {
+        default: derived({ dev: '`0`', staging: '`0`', prod: 'number of zones' }, (c) => (c.prod ? c.availabilityZones.length : 0)),
+        description: 'On-demand instances always kept (base capacity).',
+      }),
+      onDemandPercentage: key(int(0, 100), { default: byEnv({ dev: 0, staging: 0, prod: 50 }), description: 'Percentage of capacity above the base that is on-demand.' }),
+      instanceTypes: key(list(text('an instance type', INSTANCE_TYPE), 'a non-empty list of instance types', 1), {
+        default: derived('`[instanceType]`', (c) => [c.instanceType]),
+        description: "Instance types the group may use (the first is the launch template's).",
+      }),
+    },
+    { description: 'Spot capacity.' },
+  ),
+  warmPool: group(
+    {
+      // Not with spot: AWS rule asg-warm-pool-mixed-instances (infra/rules).
+      enabled: key(bool(), { default: false, description: 'Keep pre-initialised stopped instances for bursts (not with `spot.enabled`).' }),
+      minSize: key(int(0, 100), { default: 1, description: 'Instances kept in the warm pool.' }),
+    },
+    { description: 'Auto Scaling warm pool.' },
+  ),
+  loadBalancingAlgorithm: key(oneOf(ALGORITHMS), { default: 'least_outstanding_requests', description: "The target group's routing algorithm (`weighted_random` adds anomaly mitigation)." }),
+  certificateArn: optional(text('an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)', /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/), {
+    description: 'ACM certificate for the HTTPS listener; with it, HTTP redirects to HTTPS.',
+    checks: [
+      {
+        doc: "in the stack's region (AWS)",
+        test: (arn, c) => (arn !== undefined && c.platform === 'aws' && arn.split(':')[3] !== c.region ? `got ${show(arn)}, expected a certificate in ${c.region}: an ALB uses ACM certificates from its own region only` : undefined),
+      },
+      { doc: 'required in prod (AWS)', test: (arn, c) => (c.prod && arn === undefined && c.platform === 'aws' ? 'missing, expected an ACM certificate ARN: prod serves HTTPS only' : undefined) },
+    ],
+  }),
+  canaryWeight: key(int(0, 50), { default: 0, description: 'Percentage of traffic sent to the canary fleet (0 = no canary).' }),
+  scaling: group(
+    {
+      requestsPerTarget: key(int(1, 1_000_000), { default: 6000, description: 'ALB requests per target per minute the group aims for.' }),
+      cpuTarget: key(int(10, 95), { default: 60, description: 'Average CPU percent the group aims for.' }),
+      predictive: key(bool(), { default: false, description: 'Add predictive scaling (forecast from CPU history).' }),
+      schedules: key(list(schedule, 'a list of {name, recurrence, minSize, maxSize, desiredCapacity}'), { default: [], description: 'Scheduled actions.' }),
+    },
+    { description: 'Scaling policies.' },
+  ),
+  database: group(
+    {
+      instanceClass: key(text('an RDS instance class such as db.r6g.large', /^db\./), { default: byEnv({ dev: 'db.t4g.medium', staging: 'db.t4g.medium', prod: 'db.r6g.large' }), description: 'RDS instance class of the primary and its replicas.' }),
+      // The major version only by default: RDS applies minor upgrades (autoMinorVersionUpgrade), and
+      // a pinned minor would then show as drift that `pulumi up` tries to downgrade.
+      engineVersion: key(text('a PostgreSQL 15 version: 15 (recommended, minor upgrades by RDS) or 15.<minor>', /^15(\.\d+)?$/), { default: '15', description: 'PostgreSQL version.' }),
+      allocatedStorageGb: key(int(20, 65536), { default: byEnv({ dev: 20, staging: 20, prod: 100 }), description: 'Initial storage, GiB.' }),
+      maxAllocatedStorageGb: key(int(20, 65536), {
+        default: byEnv({ dev: 100, staging: 100, prod: 1000 }),
+        description: 'Storage autoscaling ceiling, GiB.',
+        checks: [
+          {
+            doc: '≥ allocatedStorageGb',
+            test: (v, c) => (v < c.database.allocatedStorageGb ? `got ${v}, expected at least allocatedStorageGb (${c.database.allocatedStorageGb})` : undefined),
+          },
+        ],
+      }),
+      multiAz: key(bool(), {
+        default: byEnv({ dev: false, staging: false, prod: true }),
+        description: 'A synchronous standby in another zone.',
+        checks: [{ doc: 'true in prod', test: (v, c) => (c.prod && !v ? 'got false, expected true: prod needs a standby in another availability zone' : undefined) }],
+      }),
+      readReplicas: key(int(0, 5), {
+        default: byEnv({ dev: 0, staging: 0, prod: 2 }),
+        description: 'Read replicas, each in a distinct zone.',
+        checks: [
+          {
+            doc: '≤ availabilityZones',
+            test: (v, c) => (v > c.availabilityZones.length ? `got ${v}, expected at most ${c.availabilityZones.length} (one per availability zone, each replica in a distinct zone)` : undefined),
+          },
+        ],
+      }),
+      backupRetentionDays: key(int(1, 35), { default: byEnv({ dev: 1, staging: 1, prod: 14 }), description: 'Automated backup retention, days.' }),
+    },
+    { description: 'The replicated PostgreSQL database.' },
+  ),
+  shards: key(int(1, 64), { default: byEnv({ dev: 2, staging: 2, prod: 4 }), description: 'Capture buckets (shards).' }),
+  alarmEmail: optional(text('an email address', /^[^@\s]+@[^@\s]+\.[^@\s]+$/), { description: 'Subscribed to the alarm topic.' }),
+  latencyP99AlarmSeconds: key(number(0, 60, 'a number of seconds from 0 to 60'), { default: 0.5, description: 'p99 latency above which the latency alarm fires, seconds.' }),
+  runtimeBundle: key(text('a path to the runtime bundle (.tar.gz)'), {
+    default: derived('`dist/bundle/onnx-fleet-runtime-linux-<arch>.tar.gz`', (c) => `dist/bundle/onnx-fleet-runtime-linux-${c.arch}.tar.gz`),
+    description: 'Path of the runtime bundle to deploy (built by `npm run bundle`), relative to the project.',
+  }),
+  modelRepository: key(text('a path to a model repository'), { default: 'models', description: 'Path of the model repository to deploy, relative to the project.' }),
+  kubernetes: platformOnly(
+    'kubernetes',
+    object({
+      context: optional(text('a kubeconfig context name'), { description: 'kubeconfig context to deploy to (absent: the current context).' }),
+      namespace: key(text('a namespace name'), { default: 'onnx-fleet', description: 'Namespace of the workload.' }),
+      image: key(text('a container image reference'), {
+        required: true,
+        missing: "missing, expected a container image reference (build it from the repository's Dockerfile)",
+        description: "Runtime image, built from the repository's Dockerfile.",
+        checks: [
+          {
+            doc: 'a pinned tag or digest in prod',
+            test: (image, c) => (c.prod && (image.endsWith(':latest') || !/[:@]/.test(image.split('/').pop() ?? '')) ? `got ${show(image)}, expected a pinned tag or digest in prod (not :latest)` : undefined),
+          },
+        ],
+      }),
+      ingressClass: key(text('an IngressClass name'), { default: 'nginx', description: 'IngressClass of the Ingress.' }),
+      ingressNamespace: key(text('a namespace name'), { default: 'ingress-nginx', description: 'Namespace of the ingress controller (network policies admit it).' }),
+      monitoringNamespace: key(text('a namespace name'), { default: 'monitoring', description: 'Namespace of Prometheus (network policies admit it).' }),
+      host: optional(text('a host name'), { description: 'Host of the Ingress rule (absent: any host).' }),
+      modelClaim: optional(text('a PersistentVolumeClaim name'), { description: "PersistentVolumeClaim with the model repository (absent: the image's /models)." }),
+      cpu: key(text('a CPU quantity such as "2"'), { default: '2', description: 'CPU request and limit per pod.' }),
+      memory: key(text('a memory quantity such as "2Gi"'), { default: '2Gi', description: 'Memory request and limit per pod.' }),
+      database: group(
+        {
+          mode: key(oneOf(['cnpg', 'external'] as const), { default: 'cnpg', description: 'In-cluster CloudNativePG cluster, or an external PostgreSQL.' }),
+          writerHost: optional(text('a host name'), { description: 'External mode: the writer host.' }),
+          readerHost: optional(text('a host name'), { description: 'External mode: the reader host (absent: the writer).' }),
+          secretName: optional(text('a Secret name'), { description: 'External mode: Secret with the credentials.' }),
+          storageSize: key(text('a quantity such as 20Gi'), { default: byEnv({ dev: '20Gi', staging: '20Gi', prod: '100Gi' }), description: 'CloudNativePG volume size per instance.' }),
+          operatorNamespace: key(text('a namespace name'), { default: 'cnpg-system', description: 'Namespace of the CloudNativePG operator.' }),
+        },
+        {
+          description: 'The database on Kubernetes.',
+          checks: [
+            {
+              doc: 'external mode needs writerHost and secretName',
+              test: (db) => (db.mode === 'external' && (db.writerHost === undefined || db.secretName === undefined) ? 'mode "external" needs writerHost and secretName (readerHost optional)' : undefined),
+            },
+          ],
+        },
+      ),
+      storage: group(
+        {
+          endpoint: optional(text('an S3 endpoint URL'), { description: 'S3-compatible endpoint of the shard buckets (absent: AWS S3).' }),
+          bucketPrefix: key(text('a bucket name prefix'), { default: 'onnx-fleet-capture', description: 'Prefix of the shard bucket names.' }),
+          credentialsSecret: key(text('a Secret name'), { default: 'onnx-fleet-storage', description: 'Secret with the S3 credentials.' }),
+        },
+        { description: 'Capture storage on Kubernetes.' },
+      ),
+    }),
+    {
+      missing: `missing, expected an object with at least {"image": "<runtime image>"} when ${k('platform')} is kubernetes`,
+      description: 'The Kubernetes target (required when `platform` is `kubernetes`, an error otherwise).',
+    },
+  ),
+};
