@@ -22,7 +22,8 @@ export class RuntimeMetrics {
   readonly computeInputDuration = new Counter({ name: 'nv_inference_compute_input_duration_us', help: 'Cumulative time spent preparing inputs (decode, validate, batch) in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly computeInferDuration = new Counter({ name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative time spent inside onnxruntime in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly computeOutputDuration = new Counter({ name: 'nv_inference_compute_output_duration_us', help: 'Cumulative time spent encoding outputs in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
-  readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is loaded and warmed, else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is READY (loaded, and its explicit warmup passed), else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly modelWarmed = new Gauge({ name: 'onnx_fleet_model_warmed', help: '1 when a warmup inference ran on the model version in every worker, else 0 (served, but its first requests may be slower)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly serverReady = new Gauge({ name: 'onnx_fleet_ready', help: '1 when the server reports ready to its load balancer', registers: [this.registry] });
   readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry] });
   // The saturation signal the platform scales on (runtime/scheduling/saturation.ts), the same on AWS and Kubernetes.
@@ -57,6 +58,7 @@ export class RuntimeMetrics {
     }
     this.pending.set(labels, 0);
     this.modelReady.set(labels, 0);
+    this.modelWarmed.set(labels, 0);
   }
 
   async render(): Promise<string> {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Dim, ElemType, floatTensor, model, node, valueInfo } from './onnx-builder';
+import { Dim, ElemType, floatTensor, int64Tensor, model, node, valueInfo } from './onnx-builder';
 import { trainIris } from './train-iris';
 
 /** The repository root, whether this runs from scripts/ (TypeScript, jest) or dist/scripts/ (tsc output). */
@@ -135,6 +135,17 @@ function fixtures(root: string): Written[] {
   out.push(fixture(root, 'failing_version', 1, addConst('failing_version', 1, [B, 1])));
   out.push(write(root, 'test/fixtures/models/failing_version/2/model.onnx', 'truncated\n'));
   out.push(write(root, 'test/fixtures/models/failing_version/config.json', json({ version_policy: { all: {} } })));
+  // Accepts only inputs whose element count is a multiple of 7: no automatic warmup candidate fits,
+  // so it is served not warmed unless config.json gives a warmup shape.
+  out.push(
+    fixture(root, 'picky_input', 1, {
+      name: 'picky_input',
+      inputs: [valueInfo('x', 'float', [B, 'length'])],
+      outputs: [valueInfo('y', 'float', [7, 'm'])],
+      initializers: [int64Tensor('sevens', [2], [7, -1])],
+      nodes: [node('Reshape', ['x', 'sevens'], ['y'])],
+    }),
+  );
   // Default policy (latest, 1): the newest version is broken, so the runtime serves version 2.
   for (const v of [1, 2]) out.push(fixture(root, 'broken_newest', v, addConst('broken_newest', v, [B, 1])));
   out.push(write(root, 'test/fixtures/models/broken_newest/3/model.onnx', 'a new version that was cut short\n'));

@@ -284,6 +284,14 @@ describe('test fixtures', () => {
     expect(fs.existsSync(path.join(FIXTURES, 'broken_newest', 'config.json'))).toBe(false);
   });
 
+  it('picky_input: x [batch,length] → y [7,m], only when the element count is a multiple of 7', async () => {
+    const s = await load('picky_input');
+    expect(meta(s.inputMetadata)).toEqual([{ name: 'x', type: 'float32', shape: ['batch', 'length'] }]);
+    const out = await s.run({ x: new ort.Tensor('float32', main.Float32Array.from({ length: 14 }, (_, i) => i), [1, 14]) });
+    expect(out.y.dims).toEqual([7, 2]);
+    await expect(s.run({ x: new ort.Tensor('float32', new main.Float32Array(1024), [1, 1024]) })).rejects.toThrow(/cannot be reshaped/);
+  });
+
   it('every valid fixture is IR 8 / opset 17', () => {
     for (const name of fs.readdirSync(FIXTURES)) {
       for (const v of fs.readdirSync(path.join(FIXTURES, name)).filter((d) => /^\d+$/.test(d))) {

@@ -22,8 +22,8 @@ export interface ModelConfig {
   /** 0 = the model is not batched by the runtime (its first dimension is not treated as a batch). */
   maxBatchSize: number;
   versionPolicy: VersionPolicy;
-  /** false = no warmup; true = zeros with dynamic dimensions set to 1; or explicit shapes per input. */
-  warmup: boolean | { shape: Record<string, number[]> };
+  /** false = no warmup; true = automatic (runtime/models/warmup.ts); or explicit inputs, which must run. */
+  warmup: boolean | WarmupConfig;
   /** onnxruntime intra-op threads for this model (default: the server's setting). */
   intraOpThreads?: number;
   /** Requests waiting for a worker are bounded even without dynamic batching. */
@@ -33,6 +33,12 @@ export interface ModelConfig {
   labels?: string[];
   /** `data_capture`: what the runtime captures of this model's requests (needs --capture-journal-dir). */
   dataCapture?: DataCaptureConfig;
+}
+
+/** Explicit warmup: per input its shape and, optionally, a sample data file in `<model>/warmup/`. */
+export interface WarmupConfig {
+  /** `dataType` as written (Triton's `TYPE_FP32` or the protocol's `FP32`), checked against the model at load. */
+  inputs: Record<string, { dims: number[]; dataType?: string; dataFile?: string }>;
 }
 
 export interface DataCaptureConfig {
@@ -122,18 +128,46 @@ function parseDynamicBatching(v: unknown, maxBatchSize: number): DynamicBatching
   };
 }
 
+const WARMUP_FORMS = 'expected true, false, {"shape": {"<input>": [dims...]}} or {"inputs": {"<input>": {"dims": [...], "input_data_file": "<file in warmup/>"}}}';
+
+/**
+ * `warmup`: true (automatic), false, `{"shape": {...}}` (zeros of these shapes) and/or Triton's
+ * `model_warmup` inputs: `{"inputs": {"x": {"dims": [...], "zero_data": true | "input_data_file": "x.bin"}}}`.
+ */
 function parseWarmup(v: unknown): ModelConfig['warmup'] {
   if (v === undefined) return true;
   if (typeof v === 'boolean') return v;
-  if (isObject(v) && isObject(v.shape)) {
-    const shape: Record<string, number[]> = {};
-    for (const [name, dims] of Object.entries(v.shape)) {
-      if (!Array.isArray(dims)) throw new ModelConfigError(`warmup.shape.${name}: got ${JSON.stringify(dims)}, expected an array of dimensions`);
-      shape[name] = dims.map((d, i) => int(`warmup.shape.${name}[${i}]`, d, 0));
-    }
-    return { shape };
+  if (!isObject(v) || (v.shape === undefined && v.inputs === undefined)) throw new ModelConfigError(`warmup: got ${JSON.stringify(v)}, ${WARMUP_FORMS}`);
+  onlyKeys('warmup', v, ['shape', 'inputs']);
+  const inputs: WarmupConfig['inputs'] = {};
+  const dimsOf = (where: string, dims: unknown) => {
+    if (!Array.isArray(dims)) throw new ModelConfigError(`${where}: got ${JSON.stringify(dims)}, expected an array of dimensions`);
+    return dims.map((d, i) => int(`${where}[${i}]`, d, 0));
+  };
+  if (v.shape !== undefined) {
+    if (!isObject(v.shape)) throw new ModelConfigError(`warmup.shape: got ${JSON.stringify(v.shape)}, expected {"<input>": [dims...]}`);
+    for (const [name, dims] of Object.entries(v.shape)) inputs[name] = { dims: dimsOf(`warmup.shape.${name}`, dims) };
   }
-  throw new ModelConfigError(`warmup: got ${JSON.stringify(v)}, expected true, false or {"shape": {"<input>": [dims...]}}`);
+  if (v.inputs !== undefined) {
+    if (!isObject(v.inputs)) throw new ModelConfigError(`warmup.inputs: got ${JSON.stringify(v.inputs)}, expected {"<input>": {"dims": [...], ...}}`);
+    for (const [name, spec] of Object.entries(v.inputs)) {
+      const where = `warmup.inputs.${name}`;
+      if (!isObject(spec)) throw new ModelConfigError(`${where}: got ${JSON.stringify(spec)}, expected {"dims": [...], "zero_data": true} or {"dims": [...], "input_data_file": "<file>"}`);
+      onlyKeys(where, spec, ['dims', 'data_type', 'zero_data', 'input_data_file']);
+      const file = spec.input_data_file;
+      if (file !== undefined && (typeof file !== 'string' || file === '' || file.split(/[\\/]/).includes('..'))) {
+        throw new ModelConfigError(`${where}.input_data_file: got ${JSON.stringify(file)}, expected a file name inside the model's warmup/ directory`);
+      }
+      if (file !== undefined && spec.zero_data !== undefined) throw new ModelConfigError(`${where}: give zero_data or input_data_file, not both`);
+      if (spec.data_type !== undefined && typeof spec.data_type !== 'string') throw new ModelConfigError(`${where}.data_type: got ${JSON.stringify(spec.data_type)}, expected a datatype name such as "TYPE_FP32"`);
+      inputs[name] = {
+        dims: dimsOf(`${where}.dims`, spec.dims),
+        ...(spec.data_type !== undefined ? { dataType: spec.data_type as string } : {}),
+        ...(file !== undefined ? { dataFile: file as string } : {}),
+      };
+    }
+  }
+  return { inputs };
 }
 
 /** `{"enabled": true, "sampling_percentage": 0-100, "capture": ["request", "response"]}`; omitted keys: on, 100 %, both. */

@@ -8,19 +8,20 @@
  * on disk, so one broken new version never takes a model (or an instance, or a fleet) down while
  * an older version works.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { InferenceError, notFound, unavailable } from '../errors';
 import type { RuntimeMetrics } from '../metrics';
-import type { InferRequest, ModelSignature, TensorSpec } from '../protocol/types';
+import type { InferRequest, ModelSignature } from '../protocol/types';
 import type { BatchPolicy } from '../scheduling/batching';
 import { Dispatcher } from '../scheduling/dispatcher';
 import { ModelExecutor } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
-import type { WireTensor } from '../workers/messages';
+import type { LoadTask, WireTensor, WireValueMetadata } from '../workers/messages';
 import type { WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
-import { allocate } from '../protocol/datatypes';
-import { ortTypeOf, signatureFromMetadata } from './ort-types';
+import { signatureFromMetadata } from './ort-types';
+import { automaticCandidates, explicitFeeds } from './warmup';
 import { ModelEntry, VersionEntry, scanRepository } from './repository';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
@@ -34,6 +35,8 @@ export interface ModelVersion {
   /** Why the version is UNAVAILABLE. */
   reason?: string;
   signature?: ModelSignature;
+  /** A warmup inference ran in every worker (false: served, but its first requests pay the warm-up cost). */
+  warmed?: boolean;
   queue?: ModelQueue;
   executor?: ModelExecutor;
 }
@@ -47,25 +50,17 @@ export interface Model {
   error?: string;
 }
 
+/** Time the automatic warmup may spend on one version before serving it not warmed. */
+export const AUTOMATIC_WARMUP_BUDGET_MS = 20_000;
+
+const describeFeeds = (feeds: WireTensor[]) => feeds.map((t) => `${t.name}[${t.dims.join(',')}]`).join(' ');
+
 export interface ModelManagerDeps {
   repository: string;
   pool: WorkerPool;
   metrics: RuntimeMetrics;
   logger: Logger;
   intraOpThreads: number;
-}
-
-/** Shape used for warmup: the configured one, else the model's with dynamic dimensions set to 1. */
-function warmupShape(spec: TensorSpec, config: ModelConfig): number[] {
-  if (typeof config.warmup === 'object' && config.warmup.shape[spec.name]) return config.warmup.shape[spec.name];
-  return spec.shape.map((d) => (d < 0 ? 1 : d));
-}
-
-function warmupFeeds(signature: ModelSignature, config: ModelConfig): WireTensor[] {
-  return signature.inputs.map((spec) => {
-    const dims = warmupShape(spec, config);
-    return { name: spec.name, type: ortTypeOf(spec.datatype), dims, data: allocate(spec.datatype, dims.reduce((a, b) => a * b, 1)) };
-  });
 }
 
 /**
@@ -132,26 +127,75 @@ export class ModelManager {
     const key = `${v.model}@${v.version}`;
     const log = this.deps.logger.child({ model: v.model, version: v.version });
     const session = { key, file: v.file, intraOpThreads: v.config.intraOpThreads ?? this.deps.intraOpThreads };
+    const labels = { model: v.model, version: String(v.version) };
     this.deps.metrics.registerModel(v.model, String(v.version));
+    let stage = 'failed to load';
     try {
-      // Metadata first (one worker), so warmup feeds can be built from the model's own signature.
+      // Sessions first, so warmup feeds can be built from the model's own signature.
       const probe = await this.deps.pool.loadEverywhere({ op: 'load', ...session });
       const signature = signatureFromMetadata(probe.inputs, probe.outputs);
-      const warm = v.config.warmup === false ? undefined : warmupFeeds(signature, v.config);
-      const loaded = warm ? await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: warm }) : probe;
+      let warmupMs: number | null = null;
+      if (typeof v.config.warmup === 'object') {
+        stage = 'failed its explicit warmup (config.json "warmup")';
+        const feeds = explicitFeeds(v.config.warmup, probe.inputs, signature, path.dirname(path.dirname(v.file)));
+        warmupMs = (await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds })).warmupMs;
+        v.warmed = true;
+      } else if (v.config.warmup) {
+        warmupMs = await this.automaticWarmup(session, probe.inputs, signature, log);
+        v.warmed = warmupMs !== null;
+      } else {
+        v.warmed = false;
+      }
       v.signature = signature;
-      v.queue = new ModelQueue(key, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ model: v.model, version: String(v.version), cause }));
+      v.queue = new ModelQueue(key, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }));
       v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), batchPolicy(v.config, signature, log));
       this.dispatcher.add(v.executor);
       v.state = 'READY';
-      this.deps.metrics.modelReady.set({ model: v.model, version: String(v.version) }, 1);
-      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warm ? Math.round(loaded.warmupMs) : null, workers: this.deps.pool.size }, 'model version ready');
+      this.deps.metrics.modelReady.set(labels, 1);
+      this.deps.metrics.modelWarmed.set(labels, v.warmed ? 1 : 0);
+      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warmupMs === null ? null : Math.round(warmupMs), warmed: v.warmed, workers: this.deps.pool.size }, 'model version ready');
     } catch (err) {
       v.state = 'UNAVAILABLE';
-      v.reason = `failed to load ${v.file}: ${err instanceof Error ? err.message : String(err)}`;
-      log.error({ reason: v.reason }, 'model version failed to load');
+      v.reason = `${stage} ${v.file}: ${err instanceof Error ? err.message : String(err)}`;
+      log.error({ reason: v.reason }, 'model version unavailable');
       await this.deps.pool.unloadEverywhere(key);
     }
+  }
+
+  /**
+   * Tries the automatic warmup candidates on one worker; the first that runs warms every worker.
+   * Returns the warmup time, or null when no candidate ran (the version is still served: a model
+   * that loaded is never made unavailable by a guess at its inputs).
+   */
+  private async automaticWarmup(session: Omit<LoadTask, 'op'>, meta: WireValueMetadata[], signature: ModelSignature, log: Logger): Promise<number | null> {
+    const candidates = automaticCandidates(meta, signature);
+    const deadline = Date.now() + AUTOMATIC_WARMUP_BUDGET_MS;
+    const refused: string[] = [];
+    for (const feeds of candidates) {
+      if (Date.now() > deadline) {
+        refused.push(`stopped after ${AUTOMATIC_WARMUP_BUDGET_MS / 1000} s`);
+        break;
+      }
+      try {
+        await this.deps.pool.loadOn(0, { op: 'load', ...session, warmup: feeds });
+      } catch (err) {
+        refused.push(`${describeFeeds(feeds)}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      try {
+        const all = await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds });
+        log.debug({ feeds: describeFeeds(feeds), tried: refused.length + 1 }, 'automatic warmup ran');
+        return all.warmupMs;
+      } catch (err) {
+        refused.push(`${describeFeeds(feeds)} ran in one worker but not in all: ${err instanceof Error ? err.message : String(err)}`);
+        break;
+      }
+    }
+    log.warn(
+      { tried: candidates.length, reasons: refused.length > 2 ? [refused[0], refused[refused.length - 1]] : refused, hint: 'give config.json "warmup" shapes or sample data files (see the README: bring your own model)' },
+      'automatic warmup found no inputs this model accepts; serving it not warmed',
+    );
+    return null;
   }
 
   /** A model can be served when it has at least one READY version. */

@@ -78,7 +78,7 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       platform: PLATFORM,
       inputs: signature.inputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape })),
       outputs: signature.outputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape })),
-      ...(v.config.labels || v.config.maxBatchSize ? { parameters: { ...(v.config.labels ? { labels: v.config.labels.join(',') } : {}), max_batch_size: v.config.maxBatchSize } } : {}),
+      parameters: { ...(v.config.labels ? { labels: v.config.labels.join(',') } : {}), max_batch_size: v.config.maxBatchSize, warmed: v.warmed === true },
     };
   };
   app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => metadata(req.params.model));

@@ -5,18 +5,14 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { LoadResult, RunResult, SessionSpec, WireTensor, WorkerTask } from './messages';
+import { sessionOptions } from './session-options';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 function createSession(spec: SessionSpec): Promise<ort.InferenceSession> {
   let session = sessions.get(spec.key);
   if (!session) {
-    session = ort.InferenceSession.create(spec.file, {
-      intraOpNumThreads: spec.intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    session = ort.InferenceSession.create(spec.file, sessionOptions(spec.intraOpThreads));
     // A failed load is not cached, so a later attempt (e.g. after a fix on disk) can succeed.
     session.catch(() => sessions.delete(spec.key));
     sessions.set(spec.key, session);

@@ -86,6 +86,11 @@ export class WorkerPool {
     return results[0];
   }
 
+  /** Loads (and warms) a session in one worker only: automatic warmup tries its candidates there. */
+  loadOn(worker: number, task: LoadTask): Promise<LoadResult> {
+    return this.submit<LoadResult>(this.slots[worker], task);
+  }
+
   async unloadEverywhere(key: string): Promise<void> {
     await Promise.allSettled(this.slots.map((slot) => this.submit(slot, { op: 'unload', key })));
   }

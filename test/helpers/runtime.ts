@@ -18,9 +18,9 @@ export const EXAMPLES = path.join(ROOT, 'models');
 export const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
 
 /** A runtime on a free loopback port with its models loaded. */
-export async function startTestRuntime(repository: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Runtime> {
+export async function startTestRuntime(repository: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })): Promise<Runtime> {
   const config = loadRuntimeConfig(['--model-repository', repository, '--port', '0', '--workers', '2', '--intra-op-threads', '1', '--drain-delay', '0', '--exit-timeout', '5', ...extraArgs], env);
-  const runtime = await startRuntime(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const runtime = await startRuntime(config, logger);
   await runtime.loaded;
   return runtime;
 }

@@ -14,7 +14,7 @@ describe('config.json', () => {
     ['{"max_batchsize": 4}', 'config.json: unknown key "max_batchsize"; allowed keys:'],
     ['{"version_policy": {"newest": 1}}', 'version_policy: got {"newest":1}, expected'],
     ['{"dynamic_batching": {}}', 'dynamic_batching: needs max_batch_size ≥ 1 (got 0)'],
-    ['{"warmup": "yes"}', 'warmup: got "yes", expected true, false or'],
+    ['{"warmup": "yes"}', 'warmup: got "yes", expected true, false, {"shape"'],
     ['{"max_batch_size": 4, "dynamic_batching": {"preferred_batch_size": [8]}}', 'dynamic_batching.preferred_batch_size[0]: got 8, expected an integer from 1 to 4'],
     ['not json', 'not valid JSON'],
   ])('%s → %s', (text, message) => {
