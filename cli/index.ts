@@ -38,6 +38,12 @@ const COMMANDS: Record<string, Command> = {
     tooling: true,
     load: async () => (await import('../packaging/build')).bundleCommand,
   },
+  simulate: {
+    summary: "replay a traffic trace through a stack's scaling",
+    example: 'onnx-fleet simulate --stack <name> [--trace burst|diurnal|flash|<file.csv>] [--out <dir>]',
+    tooling: true,
+    load: async () => (await import('../infra/scaling/simulate-command')).simulateCommand,
+  },
   captures: {
     summary: 'query captured records',
     example: 'onnx-fleet captures list --model <name> --since 1h [--database-reader-urls …]',

@@ -13,7 +13,7 @@ import { ResourceRecord, runProgramUnderMocks } from './testing/mock-run';
 const USAGE = 'usage: onnx-fleet synth --stack <name> [--config-file <path>] [--json]';
 
 /** Finds the repository's stacks/ directory (from sources or from dist/). */
-function stacksDir(): string {
+export function stacksDir(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'Pulumi.yaml')) && fs.existsSync(path.join(dir, 'stacks'))) return path.join(dir, 'stacks');
   }

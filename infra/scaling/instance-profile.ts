@@ -33,7 +33,21 @@ export interface InstanceProfile {
   queueBound: number;
   /** Saturation at capacity: the signal's value when the instance is as busy as the SLO allows. */
   saturationAtCapacity: number;
+  /** Seconds from starting the runtime to ready (model load + warmup) on the measuring machine. */
+  startupSeconds: number;
   ramp: RampPoint[];
+}
+
+/** What the scaling policies aim at, derived from a measured profile. */
+export interface DerivedTargets {
+  /** The per-instance rate the group is sized for: `utilization` × capacity. */
+  targetRps: number;
+  /** ALB requests per target per minute at that rate. */
+  requestsPerTarget: number;
+  /** The saturation signal's value at that rate. */
+  saturationTarget: number;
+  /** The instance's CPU at that rate. */
+  cpuPercent: number;
 }
 
 export interface InstanceState {
@@ -96,4 +110,18 @@ export class InstanceModel {
       cpuPercent: atPeak((p) => p.cpuPercent),
     };
   }
+}
+
+/** Targets at `utilization` (0..1) of measured capacity: the headroom covers load growth while a scale-out boots. */
+export function deriveTargets(profile: InstanceProfile, utilization: number): DerivedTargets {
+  if (!(utilization > 0 && utilization <= 1)) throw new Error(`target utilization must be in (0, 1], got ${utilization}`);
+  const targetRps = profile.capacityRps * utilization;
+  const state = new InstanceModel(profile).state(targetRps, 0);
+  return {
+    targetRps,
+    requestsPerTarget: Math.max(1, Math.round(targetRps * 60)),
+    // Two significant decimals: a CloudWatch target that reads as a number of requests per worker.
+    saturationTarget: Math.max(0.01, Math.round(state.saturation * 100) / 100),
+    cpuPercent: state.cpuPercent,
+  };
 }
