@@ -162,10 +162,7 @@ export const STACK_FIELDS = {
   certificateArn: optional(text('an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)', /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/), {
     description: 'ACM certificate for the HTTPS listener; with it, HTTP redirects to HTTPS.',
     checks: [
-      {
-        doc: "in the stack's region (AWS)",
-        test: (arn, c) => (arn !== undefined && c.platform === 'aws' && arn.split(':')[3] !== c.region ? `got ${show(arn)}, expected a certificate in ${c.region}: an ALB uses ACM certificates from its own region only` : undefined),
-      },
+      // In the stack's region: AWS rule alb-certificate-region (infra/rules).
       { doc: 'required in prod (AWS)', test: (arn, c) => (c.prod && arn === undefined && c.platform === 'aws' ? 'missing, expected an ACM certificate ARN: prod serves HTTPS only' : undefined) },
     ],
   }),

@@ -34,3 +34,36 @@ export function autoName(r: ResourceRecord, nameInput = 'name'): { name: string;
 export const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 /** Pulumi string-typed numbers (`instanceWarmup: "300"`) read as numbers. */
 export const num = (v: unknown): number | undefined => (v === undefined || v === null || v === '' ? undefined : Number(v));
+
+/**
+ * Resource references as the mock run (infra/testing/mock-run.ts) resolves them: ids are
+ * `<name>-id`, ARNs `arn:aws:mock:<name>` (buckets `arn:aws:s3:::<name>-bucket`, bucket names
+ * `<name>-bucket`). Graph checks that relate resources look them up through these.
+ */
+export function byId(resources: ResourceRecord[], id: unknown): ResourceRecord | undefined {
+  return resources.find((r) => `${r.name}-id` === id);
+}
+export function byArn(resources: ResourceRecord[], arn: unknown): ResourceRecord | undefined {
+  return resources.find((r) => `arn:aws:mock:${r.name}` === arn || (r.type === 'aws:s3/bucket:Bucket' && `arn:aws:s3:::${r.name}-bucket` === arn));
+}
+export function bucketNamed(resources: ResourceRecord[], bucket: unknown): ResourceRecord | undefined {
+  return resources.find((r) => r.type === 'aws:s3/bucket:Bucket' && (inputsOf(r).bucket ?? `${r.name}-bucket`) === bucket);
+}
+
+/** The stack's region, from the zones its subnets are in (`us-east-1a` → `us-east-1`). */
+export function regionOf(resources: ResourceRecord[]): string | undefined {
+  const az = resources.map((r) => (r.type === 'aws:ec2/subnet:Subnet' ? inputsOf(r).availabilityZone : undefined)).find((z) => typeof z === 'string');
+  return az?.replace(/[a-z]$/, '');
+}
+
+/** A JSON policy document input (string or object) as an object, or undefined if it is not one. */
+export function policyDocument(v: unknown): { Statement?: any[] } | undefined {
+  if (typeof v === 'object' && v !== null) return v as { Statement?: any[] };
+  if (typeof v !== 'string') return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+}
+export const statements = (doc: { Statement?: any } | undefined): any[] => (doc?.Statement === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]);

@@ -10,11 +10,19 @@
 import type { StackConfig } from '../config';
 import type { ResourceRecord } from '../testing/mock-run';
 import { autoScalingRules } from './auto-scaling';
+import { cloudWatchRules } from './cloudwatch';
+import { iamRules } from './iam';
+import { kmsRules } from './kms';
+import { launchTemplateRules } from './launch-template';
 import { loadBalancerRules } from './load-balancer';
+import { networkRules } from './network';
+import { s3Rules } from './s3';
+import { snsRules } from './sns';
+import { tagRules } from './tags';
 import type { AwsRule } from './types';
 
 /** One entry per rule file, in the order the table lists them. */
-const RULE_FILES: AwsRule[][] = [loadBalancerRules, autoScalingRules];
+const RULE_FILES: AwsRule[][] = [loadBalancerRules, autoScalingRules, launchTemplateRules, networkRules, s3Rules, kmsRules, iamRules, cloudWatchRules, snsRules, tagRules];
 
 export const RULES: AwsRule[] = RULE_FILES.flat();
 

@@ -62,7 +62,7 @@ describe('the registry', () => {
     for (const r of RULES) {
       expect(r.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)+$/);
       expect(r.sources.length).toBeGreaterThan(0);
-      for (const s of r.sources) expect(s).toMatch(/^https:\/\/(docs\.aws\.amazon\.com|github\.com|aws\.amazon\.com|www\.pulumi\.com)\//);
+      for (const s of r.sources) expect(s).toMatch(/^https:\/\/(docs\.aws\.amazon\.com|github\.com|aws\.amazon\.com|repost\.aws|www\.pulumi\.com)\//);
       expect(Boolean(r.checkConfig || r.checkGraph)).toBe(true);
       expect(r.resourceTypes.length).toBeGreaterThan(0);
       expect(Boolean(r.violation.config || r.violation.patch)).toBe(true);

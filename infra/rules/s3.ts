@@ -1,0 +1,83 @@
+/** S3 buckets: names (the platform's buckets and the Kubernetes target's shard buckets) and lifecycle rules. */
+import type { StackConfig } from '../config';
+import { autoName, eachResource } from './graph';
+import type { AwsRule } from './types';
+
+const BUCKET = 'aws:s3/bucket:Bucket';
+const LIFECYCLE = 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration';
+
+/** What is wrong with a general purpose bucket name, or undefined. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `${name.length} characters, expected 3–63`;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'expected lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit';
+  if (name.includes('..')) return 'two adjacent periods';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'formatted as an IP address';
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name)) return 'a reserved prefix (xn--, sthree-, amzn-s3-demo-)';
+  if (/(-s3alias|--ol-s3|\.mrap|--x-s3)$/.test(name)) return 'a reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3)';
+  return undefined;
+}
+
+const inRange = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min;
+
+export const s3Rules: AwsRule[] = [
+  {
+    id: 's3-bucket-name',
+    resourceTypes: [BUCKET],
+    resource: 'S3 general purpose bucket',
+    setting: 'Bucket (name)',
+    rule: 'A bucket name is 3–63 characters of lowercase letters, digits, dots and hyphens, begins and ends with a letter or digit, has no "..", is not an IP address and uses no reserved prefix or suffix.',
+    sources: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html'],
+    keys: ['kubernetes.storage.bucketPrefix', 'shards'],
+    checkConfig: (c: StackConfig) => {
+      const prefix = c.kubernetes?.storage.bucketPrefix;
+      if (prefix === undefined) return undefined;
+      // The Kubernetes target names its shard buckets `<prefix>-<i>`.
+      const problem = bucketNameProblem(`${prefix}-${c.shards - 1}`);
+      return problem ? { key: 'kubernetes.storage.bucketPrefix', message: `got ${JSON.stringify(prefix)}, which makes bucket names such as ${JSON.stringify(`${prefix}-${c.shards - 1}`)}: ${problem}` } : undefined;
+    },
+    checkGraph: eachResource([BUCKET], (i, r) => {
+      const { name, generated } = autoName(r, 'bucket');
+      const problem = bucketNameProblem(name);
+      return problem ? `${generated ? 'generated ' : ''}name ${name}: ${problem}` : undefined;
+    }),
+    violation: { base: 'prod-k8s', config: { kubernetes: { storage: { bucketPrefix: 'Onnx_Fleet_Capture', credentialsSecret: 'onnx-fleet-storage' } } } },
+  },
+  {
+    id: 's3-lifecycle-standard-ia',
+    resourceTypes: [LIFECYCLE],
+    resource: 'S3 lifecycle rule',
+    setting: 'Transition (STANDARD_IA), Expiration',
+    rule: 'Objects move to S3 Standard-IA no earlier than 30 days after creation, and expire after their last transition.',
+    sources: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html'],
+    keys: [],
+    checkGraph: eachResource([LIFECYCLE], (i) =>
+      (i.rules ?? []).flatMap((rule: any) =>
+        (rule.transitions ?? []).flatMap((t: any) => [
+          ...(t.storageClass === 'STANDARD_IA' && !(t.days >= 30) ? [`rule ${rule.id}: STANDARD_IA after ${t.days} days, expected at least 30`] : []),
+          ...(rule.expiration?.days !== undefined && !(rule.expiration.days > t.days) ? [`rule ${rule.id}: expires after ${rule.expiration.days} days, before its transition at ${t.days}`] : []),
+        ]),
+      ),
+    ),
+    violation: { base: 'dev', patch: [{ type: LIFECYCLE, name: 'onnx-fleet-shard-0', set: { 'rules.0.transitions.0.days': 7 } }] },
+  },
+  {
+    id: 's3-lifecycle-days',
+    resourceTypes: [LIFECYCLE],
+    resource: 'S3 lifecycle rule',
+    setting: 'Expiration.Days, NoncurrentVersionExpiration.NoncurrentDays, AbortIncompleteMultipartUpload.DaysAfterInitiation',
+    rule: 'Lifecycle day counts are positive integers, and a rule has a filter (or prefix) and a status.',
+    sources: ['https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRule.html', 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html'],
+    keys: [],
+    checkGraph: eachResource([LIFECYCLE], (i) =>
+      (i.rules ?? []).flatMap((rule: any) => {
+        const days = { 'expiration.days': rule.expiration?.days, 'noncurrentVersionExpiration.noncurrentDays': rule.noncurrentVersionExpiration?.noncurrentDays, 'abortIncompleteMultipartUpload.daysAfterInitiation': rule.abortIncompleteMultipartUpload?.daysAfterInitiation };
+        return [
+          ...Object.entries(days).filter(([, v]) => v !== undefined && !inRange(v, 1)).map(([k, v]) => `rule ${rule.id}: ${k} ${v}, expected a positive integer`),
+          ...(['Enabled', 'Disabled'].includes(rule.status) ? [] : [`rule ${rule.id}: status ${rule.status}`]),
+          ...(rule.filter !== undefined || rule.prefix !== undefined ? [] : [`rule ${rule.id}: no filter`]),
+        ];
+      }),
+    ),
+    violation: { base: 'dev', patch: [{ type: LIFECYCLE, name: 'onnx-fleet-artifacts', set: { 'rules.0.noncurrentVersionExpiration.noncurrentDays': 0 } }] },
+  },
+];
