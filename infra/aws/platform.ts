@@ -7,6 +7,7 @@ import type { StackConfig } from '../config';
 import { amiLookupHint } from './ami';
 import { Artifacts } from './artifacts';
 import { Dashboard } from './dashboard';
+import { dataKeyPolicy } from './data-key-policy';
 import { Fleet, LAUNCH_HOOK_NAME } from './fleet';
 import { InstanceRole } from './instance-role';
 import { accessLogStatements, LoadBalancer } from './load-balancer';
@@ -44,7 +45,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const tags = { 'onnx-fleet:environment': c.environment, 'onnx-fleet:stack': args.stack };
     const parent = { parent: this };
 
-    const key = new aws.kms.Key(`${name}-data`, { description: `onnx-fleet ${args.stack}: S3, RDS, Secrets Manager, SNS`, enableKeyRotation: true, deletionWindowInDays: prod ? 30 : 7, tags }, parent);
+    const key = new aws.kms.Key(`${name}-data`, { description: `onnx-fleet ${args.stack}: S3, RDS, Secrets Manager, SNS`, enableKeyRotation: true, deletionWindowInDays: prod ? 30 : 7, policy: dataKeyPolicy(parent), tags }, parent);
     const network = new Network(`${name}-net`, { availabilityZones: c.availabilityZones, cidrBlock: c.vpcCidr, natGateways: c.natGateways, region: c.region, tags }, parent);
     const storage = new ShardedStorage(`${name}-shard`, { shards: c.shards, kmsKeyArn: key.arn, tags }, parent);
     const artifacts = new Artifacts(`${name}-artifacts`, { kmsKeyArn: key.arn, bundleFile: c.runtimeBundle, modelRepository: c.modelRepository, tags }, parent);

@@ -46,7 +46,7 @@ export const iamRules: AwsRule[] = [
         }),
     violation: {
       base: 'dev',
-      patch: [{ type: ROLE_POLICY, set: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'ReadArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: Array.from({ length: 200 }, (_, k) => `arn:aws:s3:::onnx-fleet-shard-${k}-bucket/*`) }] }) } }],
+      patch: [{ type: ROLE_POLICY, set: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'ReadArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: Array.from({ length: 300 }, (_, k) => `arn:aws:s3:::onnx-fleet-shard-${k}-bucket/*`) }] }) } }],
     },
   },
   {

@@ -47,6 +47,18 @@ export function mockState(type: string, name: string, inputs: Record<string, any
   }
 }
 
+/** Plausible results of the provider functions the program calls (an account of its own, the aws partition). */
+export function mockCall(token: string, inputs: Record<string, any>): Record<string, unknown> {
+  switch (token) {
+    case 'aws:index/getCallerIdentity:getCallerIdentity':
+      return { accountId: '123456789012', arn: 'arn:aws:iam::123456789012:user/mock', userId: 'AIDAMOCKUSER', id: '123456789012' };
+    case 'aws:index/getPartition:getPartition':
+      return { partition: 'aws', dnsSuffix: 'amazonaws.com', reverseDnsPrefix: 'com.amazonaws', id: 'aws' };
+    default:
+      return inputs;
+  }
+}
+
 /**
  * `config` maps `namespace:key` (and `aws:region`) to string values, objects as JSON.
  * Resolves once every resource is registered.
@@ -65,7 +77,7 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
         records.set(id(args.type, args.name), { type: args.type, name: args.name, parent: null, parentType: null, inputs: args.inputs });
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
       },
-      call: (args) => args.inputs,
+      call: (args) => mockCall(args.token, args.inputs),
     },
     project,
     stack,
