@@ -140,7 +140,7 @@ export interface Refusal {
 
 /** A non-empty string, optionally matching `pattern`; `expected` says what it is in words. */
 export function text(expected: string, pattern?: RegExp, refusals: Refusal[] = []): Kind<string> {
-  const code = (re: RegExp) => `\`${re.source.replace(/\|/g, '\\|')}\``;
+  const code = (re: RegExp) => `\`${re.source}\``;
   return {
     type: 'string',
     expected,
