@@ -13,6 +13,8 @@ import type { RuntimeMetrics } from './metrics';
 import type { ModelManager } from './models/model-manager';
 import { protocolRoutes } from './protocol/routes';
 import type { SaturationSignal } from './scheduling/saturation';
+import { BytesBudget } from './admission/bytes-budget';
+import { defaultRequestBytesInFlight } from './config';
 
 export interface AppDeps {
   models: ModelManager;
@@ -22,6 +24,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   logger: Logger;
   maxBodyBytes: number;
+  /** Budget for request bytes in flight (default: derived from the memory limit, see config.ts). */
+  maxRequestBytesInFlight?: number;
   serverVersion: string;
   /** Bearer tokens required on protocol routes (health and metrics stay open). Empty or absent: no authentication. */
   authTokens?: readonly string[];
@@ -114,6 +118,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return deps.metrics.render();
   });
 
+  const budget = new BytesBudget(deps.maxRequestBytesInFlight ?? defaultRequestBytesInFlight(deps.maxBodyBytes));
+  deps.metrics.watchRequestBytes(budget);
   void app.register(protocolRoutes, {
     models: deps.models,
     metrics: deps.metrics,
@@ -121,6 +127,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     serverName: 'onnx-fleet',
     serverVersion: deps.serverVersion,
     maxBodyBytes: deps.maxBodyBytes,
+    budget,
   });
 
   return app;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parsePostgresUrl, splitUrlList } from './capture/pg-url';
 import { parseShardList } from './capture/shard-spec';
+import { machineMemoryBytes } from './admission/machine-memory';
 import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, SATURATION_METRIC } from './contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,6 +24,8 @@ export interface RuntimeConfig {
   drainDelaySeconds: number;
   exitTimeoutSeconds: number;
   maxBodyBytes: number;
+  /** Budget for request bytes in flight; beyond it requests get 503 before their body is read. */
+  maxRequestBytesInFlight: number;
   logLevel: LogLevel;
   /** File holding bearer tokens, one per line. */
   authTokensFile?: string;
@@ -70,6 +73,11 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** Data capture journal bound by default. */
 export const DEFAULT_CAPTURE_JOURNAL_MAX_BYTES = 1024 * 1024 * 1024;
 
+/** A quarter of the memory this process may use (cgroup limit, else the machine's), and never below one largest body. */
+export function defaultRequestBytesInFlight(maxBodyBytes: number, memoryBytes = machineMemoryBytes().bytes): number {
+  return Math.max(maxBodyBytes, Math.floor(memoryBytes / 4));
+}
+
 const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 /** The defaults live here and nowhere else. */
@@ -86,6 +94,11 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'drainDelaySeconds', flag: 'drain-delay', env: ENV.drainDelaySeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds to keep serving after SIGTERM while readiness answers 503', default: () => DRAIN_DELAY_SECONDS },
   { key: 'exitTimeoutSeconds', flag: 'exit-timeout', env: ENV.exitTimeoutSeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds in-flight requests get to finish once the listener is closed', default: () => EXIT_TIMEOUT_SECONDS },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: ENV.maxBodyBytes, kind: { type: 'int', min: 1024, max: 2 ** 31 - 1 }, help: 'largest request body accepted (larger: 413)', default: () => DEFAULT_MAX_BODY_BYTES },
+  {
+    key: 'maxRequestBytesInFlight', flag: 'max-request-bytes-in-flight', env: ENV.maxRequestBytesInFlight, kind: { type: 'int', min: 1024, max: Number.MAX_SAFE_INTEGER },
+    help: 'bytes of request bodies held at once; beyond, 503 + Retry-After before the body is read (default: a quarter of the memory limit, cgroup or machine)',
+    default: (p) => defaultRequestBytesInFlight(p.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+  },
   { key: 'logLevel', flag: 'log-level', env: ENV.logLevel, kind: { type: 'enum', values: LOG_LEVELS }, help: 'pino log level', default: () => 'info' },
   { key: 'authTokensFile', flag: 'auth-tokens-file', env: ENV.authTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) required on inference and metadata routes' },
   { key: 'authTokens', flag: 'auth-tokens', env: ENV.authTokens, kind: { type: 'string' }, help: 'comma-separated bearer tokens (alternative to --auth-tokens-file)' },
@@ -176,6 +189,11 @@ export function loadRuntimeConfig(argv: readonly string[], env: NodeJS.ProcessEn
     throw new ConfigError(
       `--workers ${config.workers} × --intra-op-threads ${config.intraOpThreads} = ${config.workers * config.intraOpThreads} threads, ` +
         `more than the ${available} cores of this machine; lower one of them so the product is at most ${available}`,
+    );
+  }
+  if (config.maxRequestBytesInFlight < config.maxBodyBytes) {
+    throw new ConfigError(
+      `--max-request-bytes-in-flight ${config.maxRequestBytesInFlight} is below --max-body-bytes ${config.maxBodyBytes}: a body of the largest allowed size could never be admitted; raise it to at least ${config.maxBodyBytes}`,
     );
   }
   validateCapture(config);

@@ -115,6 +115,7 @@ export const ENV = {
   workers: 'ONNX_FLEET_WORKERS',
   intraOpThreads: 'ONNX_FLEET_INTRA_OP_THREADS',
   maxBodyBytes: 'ONNX_FLEET_MAX_BODY_BYTES',
+  maxRequestBytesInFlight: 'ONNX_FLEET_MAX_REQUEST_BYTES_IN_FLIGHT',
   logLevel: 'ONNX_FLEET_LOG_LEVEL',
   authTokensFile: 'ONNX_FLEET_AUTH_TOKENS_FILE',
   authTokens: 'ONNX_FLEET_AUTH_TOKENS',

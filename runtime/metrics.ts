@@ -35,6 +35,8 @@ export class RuntimeMetrics {
   readonly queueSummary = new Gauge({ name: 'nv_inference_queue_summary_us', help: `Time requests waited in the queue in microseconds, quantiles over the last ${QUEUE_WAIT_WINDOW_MS / 2000}-${QUEUE_WAIT_WINDOW_MS / 1000} s`, labelNames: [...MODEL_LABELS, 'quantile'], registers: [this.registry] });
   readonly cloudwatchPublishes = new Counter({ name: 'onnx_fleet_cloudwatch_publish_total', help: 'PutMetricData calls of the saturation publisher by result (ok, error, skipped: the previous call was still in flight)', labelNames: ['result'], registers: [this.registry] });
   readonly cloudwatchLastSuccess = new Gauge({ name: 'onnx_fleet_cloudwatch_last_success_timestamp_seconds', help: 'Unix time of the last accepted PutMetricData call (0: none yet)', registers: [this.registry] });
+  readonly requestBytesInFlight = new Gauge({ name: 'onnx_fleet_request_bytes_in_flight', help: 'Bytes of request bodies held (reserved against --max-request-bytes-in-flight)', registers: [this.registry] });
+  readonly requestBytesBudget = new Gauge({ name: 'onnx_fleet_request_bytes_budget', help: 'The request bytes budget (--max-request-bytes-in-flight)', registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
 
   // Data capture (runtime/capture): never on the inference path's critical section.
@@ -61,7 +63,16 @@ export class RuntimeMetrics {
     this.modelWarmed.set(labels, 0);
   }
 
+  /** Reports the bytes budget's use at every scrape. */
+  watchRequestBytes(budget: { readonly inFlight: number; readonly limit: number }): void {
+    this.requestBytesBudget.set(budget.limit);
+    this.watchedBudget = budget;
+  }
+
+  private watchedBudget?: { readonly inFlight: number };
+
   async render(): Promise<string> {
+    if (this.watchedBudget) this.requestBytesInFlight.set(this.watchedBudget.inFlight);
     return this.registry.metrics();
   }
 

@@ -59,7 +59,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const pool = new WorkerPool({ workers: config.workers });
   const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
   const saturation = new SaturationSignal(models, config.workers, metrics);
-  const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, serverVersion: VERSION, authTokens });
+  const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, maxRequestBytesInFlight: config.maxRequestBytesInFlight, serverVersion: VERSION, authTokens });
   const publisher = config.autoScalingGroupName ? await startCloudWatchPublisher(config, saturation, metrics, logger) : undefined;
   // Data capture (when configured): replays its journal and starts flushing before the port opens.
   const capture = await startCapture(config, logger, metrics);

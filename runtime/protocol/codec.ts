@@ -16,7 +16,7 @@ import { countBytesElements, decodeBinaryData, encodeBinaryData } from './binary
 import { MAX_ELEMENTS, elementSize, formatShape } from './datatypes';
 import { decodeJsonData, encodeJsonData, parseRequestJson } from './json-codec';
 import type { InferRequest, InferResponse, ModelSignature, RequestedOutput, Tensor, TensorSpec } from './types';
-import { describeSpecs, validateHeader, validateShape } from './validate';
+import { ValidatedHeader, describeSpecs, validateHeader, validateShape } from './validate';
 
 export interface DecodeOptions {
   /** Model's max batch size (0 = model does not batch: shapes must match the declared ones exactly, -1 dims free). */
@@ -33,7 +33,38 @@ export const HEADER_LENGTH_HEADER = 'Inference-Header-Content-Length';
 
 const needsExactIntegers = (signature: ModelSignature): boolean => signature.inputs.some((s) => s.datatype === 'INT64' || s.datatype === 'UINT64');
 
-function parseHeaderLength(value: string, bodyLength: number): number {
+/**
+ * The JSON header of a binary request, parsed, validated against the model and checked against
+ * the body's size (when known): everything that can be decided before the binary part is read.
+ */
+export interface BinaryHeader {
+  jsonLength: number;
+  header: ValidatedHeader;
+}
+
+/**
+ * Validates a binary request's JSON header (`headerBytes` holds at least `jsonLength` bytes).
+ * With `bodyLength` (the declared Content-Length) the inputs' binary_data_size values must
+ * account for the rest of the body exactly, so a request whose sizes cannot add up is refused
+ * before its binary data arrives.
+ */
+export function decodeBinaryHeader(headerBytes: Buffer, jsonLength: number, signature: ModelSignature, options: DecodeOptions, bodyLength?: number): BinaryHeader {
+  const header = validateHeader(parseRequestJson(headerBytes.toString('utf8', 0, jsonLength), needsExactIntegers(signature)), signature, options.maxBatchSize);
+  // Fixed-size tensors must declare exactly their size, and together they must account for the
+  // rest of the body.
+  for (const { spec, shape, count, binaryDataSize } of header.inputs) {
+    if (binaryDataSize === undefined) continue;
+    const size = elementSize(spec.datatype);
+    if (size > 0 && binaryDataSize !== count * size) {
+      throw invalidArgument(`input '${spec.name}': binary_data_size is ${binaryDataSize}, but shape ${formatShape(shape)} of ${spec.datatype} needs ${count * size} bytes`);
+    }
+  }
+  if (bodyLength !== undefined) checkBinaryTotal(header, jsonLength, bodyLength);
+  return { jsonLength, header };
+}
+
+/** The value of Inference-Header-Content-Length as a number, checked against the body's length when known. */
+export function parseHeaderLength(value: string, bodyLength = Number.POSITIVE_INFINITY): number {
   const text = value.trim();
   if (!/^[0-9]{1,15}$/.test(text)) {
     throw invalidArgument(`${HEADER_LENGTH_HEADER} must be a non-negative integer, got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`);
@@ -43,8 +74,11 @@ function parseHeaderLength(value: string, bodyLength: number): number {
   return n;
 }
 
-/** Parse + validate a request body. Throws InferenceError('invalid_argument') for anything wrong. */
-export function decodeInferRequest(body: Buffer, headerLength: string | undefined, signature: ModelSignature, options: DecodeOptions): InferRequest {
+/**
+ * Parse + validate a request body. Throws InferenceError('invalid_argument') for anything wrong.
+ * `preparsed` is the binary header already validated while the body streamed in (body-reader.ts).
+ */
+export function decodeInferRequest(body: Buffer, headerLength: string | undefined, signature: ModelSignature, options: DecodeOptions, preparsed?: BinaryHeader): InferRequest {
   const maxBatchSize = options.maxBatchSize;
   if (headerLength === undefined) {
     const header = validateHeader(parseRequestJson(body.toString('utf8'), needsExactIntegers(signature)), signature, maxBatchSize);
@@ -61,25 +95,10 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
   const jsonLength = parseHeaderLength(headerLength, body.length);
   if (jsonLength === 0) return decodeRawRequest(body, signature, maxBatchSize);
 
-  const header = validateHeader(parseRequestJson(body.toString('utf8', 0, jsonLength), needsExactIntegers(signature)), signature, maxBatchSize);
-  // Check the binary sizes before touching any bytes: fixed-size tensors must declare exactly
-  // their size, and together they must account for the rest of the body.
-  let total = 0;
-  for (const { spec, shape, count, binaryDataSize } of header.inputs) {
-    if (binaryDataSize === undefined) continue;
-    const size = elementSize(spec.datatype);
-    if (size > 0 && binaryDataSize !== count * size) {
-      throw invalidArgument(`input '${spec.name}': binary_data_size is ${binaryDataSize}, but shape ${formatShape(shape)} of ${spec.datatype} needs ${count * size} bytes`);
-    }
-    total += binaryDataSize;
-  }
-  const available = body.length - jsonLength;
-  if (total > available) {
-    throw invalidArgument(`the inputs' binary_data_size values add up to ${total} bytes, but only ${available} bytes follow the ${jsonLength}-byte JSON header`);
-  }
-  if (total < available) {
-    throw invalidArgument(`${available} bytes follow the ${jsonLength}-byte JSON header, but the inputs' binary_data_size values account for only ${total} (${available - total} extra)`);
-  }
+  // The size check runs again on a preparsed header when the body's length was not known then (chunked).
+  const reuse = preparsed !== undefined && preparsed.jsonLength === jsonLength;
+  const { header } = reuse ? preparsed : decodeBinaryHeader(body, jsonLength, signature, options, body.length);
+  if (reuse) checkBinaryTotal(header, jsonLength, body.length);
   let offset = jsonLength;
   const inputs = header.inputs.map((input): Tensor => {
     const { spec, shape, count, binaryDataSize } = input;
@@ -93,6 +112,19 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
     return { name: spec.name, datatype: spec.datatype, shape, data };
   });
   return request(header.id, header.parameters, inputs, header.outputs);
+}
+
+/** The binary parts must fill the body after the JSON header exactly. */
+function checkBinaryTotal(header: ValidatedHeader, jsonLength: number, bodyLength: number): void {
+  let total = 0;
+  for (const input of header.inputs) total += input.binaryDataSize ?? 0;
+  const available = bodyLength - jsonLength;
+  if (total > available) {
+    throw invalidArgument(`the inputs' binary_data_size values add up to ${total} bytes, but only ${available} bytes follow the ${jsonLength}-byte JSON header`);
+  }
+  if (total < available) {
+    throw invalidArgument(`${available} bytes follow the ${jsonLength}-byte JSON header, but the inputs' binary_data_size values account for only ${total} (${available - total} extra)`);
+  }
 }
 
 function request(id: string | undefined, parameters: InferRequest['parameters'], inputs: Tensor[], outputs: RequestedOutput[] | undefined): InferRequest {

@@ -9,6 +9,8 @@ import { InferenceError, invalidArgument } from '../errors';
 import type { Lifecycle } from '../lifecycle';
 import type { RuntimeMetrics } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
+import type { BytesBudget } from '../admission/bytes-budget';
+import { InferBody, registerBodyReader } from './body-reader';
 import { HEADER_LENGTH_HEADER, decodeInferRequest, encodeInferResponse } from './codec';
 import type { InferRequest } from './types';
 import type { CaptureService } from '../capture/capture-service';
@@ -20,12 +22,16 @@ export interface ProtocolRoutesOptions {
   serverName: string;
   serverVersion: string;
   maxBodyBytes: number;
+  /** Request bytes in flight (admission before bodies are read). */
+  budget: BytesBudget;
 }
 
 /** Extensions this server implements, advertised in `GET /v2`. */
 export const EXTENSIONS = ['binary_tensor_data', 'schedule_policy'];
 
 export const PLATFORM = 'onnx_onnxv1';
+
+const EMPTY = Buffer.alloc(0);
 
 interface ModelParams {
   model: string;
@@ -49,9 +55,9 @@ export function isServerReady(models: ModelManager, lifecycle: Lifecycle): boole
 export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesOptions): Promise<void> {
   const { models, metrics, lifecycle } = opts;
 
-  // Inference bodies are parsed by the protocol codec (JSON or JSON header + binary), not by Fastify.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+  // Inference bodies are read under the bytes budget (binary headers validated before the binary
+  // part) and parsed by the protocol codec, not by Fastify.
+  registerBodyReader(app, { budget: opts.budget, maxBodyBytes: opts.maxBodyBytes, models, metrics });
 
   app.get(HEALTH_LIVE_PATH, { config: { health: true } }, async (_req, reply) => {
     reply.code(HEALTH_OK_STATUS).send({ live: true });
@@ -113,7 +119,8 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
     const v: ModelVersion = models.version(req.params.model, req.params.version);
     const labels = { model: v.model, version: String(v.version) };
     req.inferenceLabels = labels;
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const read = req.body as InferBody | undefined;
+    const body = read?.body ?? EMPTY;
     const headerLength = req.headers['inference-header-content-length'];
     const requestHeaderLength = Array.isArray(headerLength) ? headerLength[0] : headerLength;
     let request: InferRequest | undefined;
@@ -134,7 +141,7 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       });
     };
     try {
-      request = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, v.signature!, { maxBatchSize: v.config.maxBatchSize });
+      request = decodeInferRequest(body, requestHeaderLength, v.signature!, { maxBatchSize: v.config.maxBatchSize }, read?.binaryHeader);
       const timeoutUs = requestTimeoutUs(request);
       const decoded = process.hrtime.bigint();
       const outcome = await models.infer(v, request, timeoutUs);

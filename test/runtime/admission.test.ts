@@ -1,0 +1,227 @@
+/**
+ * Admission before the body (issue 15): memory is bounded by the server's configuration, not by
+ * its clients. The compiled runtime runs as a child process (its RSS is what an instance would
+ * show); requests are written on raw sockets so the test controls exactly how much of a body is
+ * sent, and when.
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { EXAMPLES, ChildRuntime, spawnRuntime, waitFor } from '../helpers/runtime';
+
+jest.setTimeout(120_000);
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Body bytes this client had written when the response arrived. */
+  sentWhenAnswered: number;
+}
+
+/** The text-orientation CNN's per-image tensor: 1×3×48×192 FP32. */
+const IMAGE_BYTES = 3 * 48 * 192 * 4;
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) / 1024;
+}
+
+/**
+ * Sends one request: its head, then `body` parts; a part that is a number is that many bytes
+ * streamed from a reused buffer (with backpressure), so a 60 MB body costs the test no memory;
+ * a promise pauses the upload until it resolves.
+ * Resolves with the response once it is complete (or the socket closes after it).
+ */
+function rawRequest(url: string, head: string, body: Array<Buffer | number | Promise<void>>): Promise<RawResponse> {
+  const { hostname, port } = new URL(url);
+  const filler = Buffer.alloc(1 << 20, 0x20);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    let sent = 0;
+    let answeredAt: number | undefined;
+    let raw = Buffer.alloc(0);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      const text = raw.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+      const length = Number(headers['content-length'] ?? 0);
+      const bodyText = raw.subarray(end + 4).toString('utf8');
+      if (Buffer.byteLength(bodyText) < length) return;
+      done = true;
+      socket.destroy();
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: bodyText, sentWhenAnswered: answeredAt ?? sent });
+    };
+    socket.on('data', (c: Buffer) => {
+      answeredAt ??= sent;
+      raw = Buffer.concat([raw, c]);
+      finish();
+    });
+    socket.on('error', () => finish()); // EPIPE / ECONNRESET once the server stops reading: the answer is what counts
+    socket.on('close', () => {
+      finish();
+      if (!done) reject(new Error(`connection closed without a complete response (${raw.length} bytes received)`));
+    });
+    socket.on('connect', async () => {
+      socket.write(head);
+      for (const part of body) {
+        if (done || socket.destroyed) return;
+        if (part instanceof Promise) {
+          await part;
+          continue;
+        }
+        if (Buffer.isBuffer(part)) {
+          sent += part.length;
+          if (!socket.write(part)) await new Promise((r) => socket.once('drain', r));
+          continue;
+        }
+        let left = part;
+        while (left > 0 && !done && !socket.destroyed) {
+          const n = Math.min(left, filler.length);
+          left -= n;
+          sent += n;
+          const ok = socket.write(n === filler.length ? filler : filler.subarray(0, n));
+          if (!ok) await new Promise((r) => socket.once('drain', r).once('close', r));
+        }
+      }
+    });
+  });
+}
+
+function binaryHead(path: string, batch: number, bodyBytes: number, jsonLength: number): string {
+  return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nInference-Header-Content-Length: ${jsonLength}\r\nContent-Length: ${bodyBytes}\r\n\r\n`;
+}
+
+function cnnHeader(batch: number): Buffer {
+  return Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [batch, 3, 48, 192], parameters: { binary_data_size: batch * IMAGE_BYTES } }] }));
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+describe('a header that already fails validation is answered before the binary body', () => {
+  let rt: ChildRuntime;
+  beforeAll(async () => {
+    rt = await spawnRuntime(['--model-repository', EXAMPLES, '--port', '0', '--workers', '1', '--intra-op-threads', '1', '--drain-delay', '0', '--log-level', 'info']);
+  });
+  afterAll(async () => {
+    rt.proc.kill('SIGTERM');
+    await rt.exited;
+  });
+
+  test('batch 540 over max_batch_size 16: 400 with nothing of the 60 MB sent, and the connection closes', async () => {
+    const header = cnnHeader(540);
+    const res = await rawRequest(rt.url, binaryHead('/v2/models/text-orientation/infer', 540, header.length + 540 * IMAGE_BYTES, header.length), [header]);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error).toMatch(/batch size 540 .* exceeds the model's max_batch_size 16/);
+    expect(res.headers.connection).toBe('close');
+    expect(res.sentWhenAnswered).toBe(header.length);
+  });
+
+  test('an unknown input, and sizes that do not add up to the declared body, are refused the same way', async () => {
+    const unknown = Buffer.from(JSON.stringify({ inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 48, 192], parameters: { binary_data_size: IMAGE_BYTES } }] }));
+    const a = await rawRequest(rt.url, binaryHead('/v2/models/text-orientation/infer', 1, unknown.length + IMAGE_BYTES, unknown.length), [unknown]);
+    expect(a.status).toBe(400);
+    expect(JSON.parse(a.body).error).toMatch(/unknown input 'image'/);
+    const header = cnnHeader(2);
+    const b = await rawRequest(rt.url, binaryHead('/v2/models/text-orientation/infer', 2, header.length + 3 * IMAGE_BYTES, header.length), [header]);
+    expect(b.status).toBe(400);
+    expect(JSON.parse(b.body).error).toMatch(/account for only/);
+    const c = await rawRequest(rt.url, binaryHead('/v2/models/no-such-model/infer', 1, header.length + 10_000_000, header.length), [header]);
+    expect(c.status).toBe(404);
+  });
+
+  test('48 concurrent 60 MB requests with an invalid header: RSS grows ≤ 256 MB and comes back within 10 % of idle, without forced GC', async () => {
+    const header = cnnHeader(540);
+    const bodyBytes = header.length + 540 * IMAGE_BYTES; // 59.7 MB
+    const burst = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => rawRequest(rt.url, binaryHead('/v2/models/text-orientation/infer', 540, bodyBytes, header.length), [header, 540 * IMAGE_BYTES])));
+    await burst(4); // first use of these code paths
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = rssMiB(rt.proc.pid!);
+    let peak = idle;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(rt.proc.pid!))), 20);
+    let responses: RawResponse[];
+    try {
+      responses = await burst(48);
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, rssMiB(rt.proc.pid!));
+    expect(responses.map((r) => r.status)).toEqual(Array(48).fill(400));
+    process.stdout.write(`48 × 60 MB invalid: RSS idle ${idle.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB\n`);
+    expect(peak - idle).toBeLessThanOrEqual(256);
+    // Back: the process returns to its idle footprint by itself (no --expose-gc, no global.gc()).
+    await waitFor(async () => rssMiB(rt.proc.pid!) <= idle * 1.1, 30_000, 200);
+    const sentTotal = responses.reduce((n, r) => n + r.sentWhenAnswered, 0);
+    expect(sentTotal).toBeLessThan(48 * bodyBytes); // answered long before the bodies were sent
+  });
+});
+
+describe('the request bytes budget', () => {
+  let rt: ChildRuntime;
+  const MiB = 1024 * 1024;
+  beforeAll(async () => {
+    rt = await spawnRuntime(['--model-repository', EXAMPLES, '--port', '0', '--workers', '1', '--intra-op-threads', '1', '--drain-delay', '0', '--log-level', 'info',
+      '--max-body-bytes', String(4 * MiB), '--max-request-bytes-in-flight', String(8 * MiB)]);
+  });
+  afterAll(async () => {
+    rt.proc.kill('SIGTERM');
+    await rt.exited;
+  });
+
+  const irisJson = (padding: number) => {
+    const doc = JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [5.9, 3.0, 5.1, 1.8] }] });
+    return { head: Buffer.from(doc.slice(0, -1)), tail: Buffer.from(doc.slice(-1)), padding };
+  };
+  const chunk = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+  const chunkedHead = 'POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+
+  test('chunked uploads are counted as they stream in; beyond the budget requests get 503 + Retry-After, declared ones before their body', async () => {
+    expect(await metric(rt.url, 'onnx_fleet_request_bytes_budget')).toBe(8 * MiB);
+    // Two uploads of 3 MiB each held open (chunked: no length declared).
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    const doc = irisJson(3 * MiB);
+    const padding = chunk(Buffer.alloc(doc.padding, 0x20));
+    const end = Buffer.from('0\r\n\r\n');
+    const open = [0, 1].map(() => rawRequest(rt.url, chunkedHead, [chunk(doc.head), padding, hold, chunk(doc.tail), end]));
+    await waitFor(async () => (await metric(rt.url, 'onnx_fleet_request_bytes_in_flight')) >= 6 * MiB, 30_000, 50);
+
+    // 3 MiB declared: refused before a byte of its body is sent.
+    const declared = await rawRequest(rt.url, 'POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3145728\r\n\r\n', []);
+    expect(declared.status).toBe(503);
+    expect(declared.headers['retry-after']).toBe('1');
+    expect(JSON.parse(declared.body).error).toMatch(/budget of 8388608 bytes \(--max-request-bytes-in-flight\)/);
+
+    // 3 MiB chunked: refused once its chunks no longer fit.
+    const streamed = await rawRequest(rt.url, chunkedHead, [chunk(doc.head), padding, chunk(doc.tail), end]);
+    expect(streamed.status).toBe(503);
+    expect(streamed.headers['retry-after']).toBe('1');
+    expect(streamed.headers.connection).toBe('close');
+
+    // The held uploads complete normally (whitespace is valid JSON), and every byte is released.
+    release();
+    const completed = await Promise.all(open);
+    expect(completed.map((r) => r.status)).toEqual([200, 200]);
+    expect(JSON.parse(completed[0].body).outputs.find((o: { name: string }) => o.name === 'label').data).toEqual([2]);
+    await waitFor(async () => (await metric(rt.url, 'onnx_fleet_request_bytes_in_flight')) === 0, 10_000, 50);
+    const shed = await (await fetch(`${rt.url}/metrics`)).text();
+    expect(shed).toMatch(/onnx_fleet_requests_shed_total\{model="iris",version="1",cause="request_bytes"\} 2/);
+  });
+
+  test('--max-request-bytes-in-flight below --max-body-bytes is a start error naming both', () => {
+    const { loadRuntimeConfig } = jest.requireActual('../../runtime/config') as typeof import('../../runtime/config');
+    expect(() => loadRuntimeConfig(['--model-repository', EXAMPLES, '--max-body-bytes', '2048', '--max-request-bytes-in-flight', '1024'])).toThrow(
+      /--max-request-bytes-in-flight 1024 is below --max-body-bytes 2048/,
+    );
+    expect(loadRuntimeConfig(['--model-repository', EXAMPLES], { ONNX_FLEET_MAX_REQUEST_BYTES_IN_FLIGHT: '123456789' }).maxRequestBytesInFlight).toBe(123456789);
+  });
+});
