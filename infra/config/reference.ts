@@ -48,7 +48,7 @@ export function renderReference(): string {
   });
   return [
     REFERENCE_START,
-    `Keys are \`${NAMESPACE}:<key>\` in a stack file (\`aws:region\` is the AWS provider's); a dotted path is a field of an object-valued key, \`[]\` an item of a list. Top-level values may also be \`{secure: …}\` (\`pulumi config set --secret\`).`,
+    `Keys are \`${NAMESPACE}:<key>\` in a stack file (\`aws:region\` is the AWS provider's); a dotted path is a field of an object-valued key, \`[]\` an item of a list. Top-level values may also be \`{secure: …}\` (\`pulumi config set --secret\`). The AWS rules each key is also checked against are mapped in [infra/rules/RULES.md](infra/rules/RULES.md).`,
     '',
     `| key | type | ${ENVIRONMENTS.map((e) => `default (${e})`).join(' | ')} | allowed | description |`,
     `|---|---|${ENVIRONMENTS.map(() => '---').join('|')}|---|---|`,
