@@ -68,8 +68,9 @@ describe('saturation signal on a real runtime', () => {
     while (rt.models.pending < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     const text = await (await fetch(`${rt.url}/metrics`)).text();
     const saturation = metricValue(text, SATURATION_METRIC.saturation);
-    // 2 workers (startTestRuntime): the gauge is pending / 2 at scrape time.
-    expect(saturation).toBeGreaterThanOrEqual(4);
+    // 2 workers (startTestRuntime): the gauge is pending / 2 at scrape time. Work drains while the
+    // scrape is answered, so only "still saturated" is certain, not how much (a busy box drains slower or faster).
+    expect(saturation).toBeGreaterThan(0);
     expect(metricValue(text, SATURATION_METRIC.pending, { model: 'text-orientation' })).toBeCloseTo(saturation * 2, 5);
 
     // A publish while work is queued carries the same numbers (the same sample source).
