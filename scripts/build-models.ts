@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Dim, ElemType, floatTensor, int64Tensor, model, node, valueInfo } from './onnx-builder';
+import { Dim, ElemType, externalFloatTensor, floatTensor, int64Tensor, model, node, seqMapValueInfo, valueInfo } from './onnx-builder';
 import { trainIris } from './train-iris';
 
 /** The repository root, whether this runs from scripts/ (TypeScript, jest) or dist/scripts/ (tsc output). */
@@ -144,6 +144,53 @@ function fixtures(root: string): Written[] {
       outputs: [valueInfo('y', 'float', [7, 'm'])],
       initializers: [int64Tensor('sevens', [2], [7, -1])],
       nodes: [node('Reshape', ['x', 'sevens'], ['y'])],
+    }),
+  );
+  // A scikit-learn-style classifier whose probabilities come out through ZipMap (a sequence of
+  // maps, which onnxruntime-node cannot return): refused at load with the usual fix.
+  out.push(
+    fixture(root, 'zipmap_classifier', 1, {
+      name: 'zipmap_classifier',
+      inputs: [valueInfo('x', 'float', [B, 3])],
+      outputs: [valueInfo('label', 'int64', [B]), seqMapValueInfo('output_probability', 'int64', 'float')],
+      extraOpsets: [{ domain: 'ai.onnx.ml', version: 3 }],
+      nodes: [
+        node('Softmax', ['x'], ['probabilities'], { axis: { int: -1 } }),
+        node('ArgMax', ['x'], ['label'], { axis: { int: 1 }, keepdims: { int: 0 } }),
+        node('ZipMap', ['probabilities'], ['output_probability'], { classlabels_int64s: [0, 1, 2] }, 'ai.onnx.ml'),
+      ],
+    }),
+  );
+  // A graph input with an initializer (a default value): y = x * scale, scale = 2 unless overridden.
+  out.push(
+    fixture(root, 'defaulted_input', 1, {
+      name: 'defaulted_input',
+      inputs: [valueInfo('x', 'float', [B, 2]), valueInfo('scale', 'float', [])],
+      outputs: [valueInfo('y', 'float', [B, 2])],
+      initializers: [floatTensor('scale', [], [2])],
+      nodes: [node('Mul', ['x', 'scale'], ['y'])],
+    }),
+  );
+  // Weights in a file beside model.onnx (external data): y = x + w, w = [1, 2, 3, 4] from weights.bin.
+  const weights = Buffer.from(Float32Array.from([1, 2, 3, 4]).buffer);
+  out.push(
+    fixture(root, 'external_data', 1, {
+      name: 'external_data',
+      inputs: [valueInfo('x', 'float', [B, 4])],
+      outputs: [valueInfo('y', 'float', [B, 4])],
+      initializers: [externalFloatTensor('w', [4], 'weights.bin', 0, weights.length)],
+      nodes: [node('Add', ['x', 'w'], ['y'])],
+    }),
+    write(root, 'test/fixtures/models/external_data/1/weights.bin', weights),
+  );
+  // An operator no onnxruntime build has: the load error names it, the model's opsets and the runtime's version.
+  out.push(
+    fixture(root, 'unknown_op', 1, {
+      name: 'unknown_op',
+      inputs: [valueInfo('x', 'float', [B, 1])],
+      outputs: [valueInfo('y', 'float', [B, 1])],
+      extraOpsets: [{ domain: 'com.example.custom', version: 1 }],
+      nodes: [node('FrobnicateTensor', ['x'], ['y'], {}, 'com.example.custom')],
     }),
   );
   // Default policy (latest, 1): the newest version is broken, so the runtime serves version 2.

@@ -41,6 +41,26 @@ export function valueInfo(name: string, elem: ElemType, dims: Dim[]): onnx.IValu
   };
 }
 
+/** A sequence of maps, as scikit-learn classifiers converted with ZipMap declare their probabilities. */
+export function seqMapValueInfo(name: string, key: ElemType, value: ElemType): onnx.IValueInfoProto {
+  return { name, type: { sequenceType: { elemType: { mapType: { keyType: ELEM[key], valueType: { tensorType: { elemType: ELEM[value] } } } } } } };
+}
+
+/** A float initializer whose data lives in a file beside the model (how models over 2 GB are stored). */
+export function externalFloatTensor(name: string, dims: number[], location: string, offset: number, length: number): onnx.ITensorProto {
+  return {
+    name,
+    dataType: ELEM.float,
+    dims,
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(length) },
+    ],
+  };
+}
+
 export function floatTensor(name: string, dims: number[], values: ArrayLike<number>): onnx.ITensorProto {
   return { name, dataType: ELEM.float, dims, floatData: Array.from(values, (v) => Math.fround(v)) };
 }
@@ -58,8 +78,8 @@ function attribute(name: string, value: AttrValue): onnx.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value };
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}): onnx.INodeProto {
-  return { opType, input: inputs, output: outputs, name: `${opType}_${outputs[0]}`, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) };
+export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, domain = ''): onnx.INodeProto {
+  return { opType, input: inputs, output: outputs, name: `${opType}_${outputs[0]}`, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)), ...(domain ? { domain } : {}) };
 }
 
 export interface GraphSpec {
@@ -70,6 +90,8 @@ export interface GraphSpec {
   initializers?: onnx.ITensorProto[];
   metadata?: Record<string, string>;
   docString?: string;
+  /** Operator sets beyond ai.onnx OPSET (e.g. ai.onnx.ml for ZipMap). */
+  extraOpsets?: Array<{ domain: string; version: number }>;
 }
 
 export function model(spec: GraphSpec): Buffer {
@@ -78,7 +100,7 @@ export function model(spec: GraphSpec): Buffer {
     producerName: 'onnx-fleet',
     producerVersion: '1',
     docString: spec.docString ?? '',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...(spec.extraOpsets ?? [])],
     metadataProps: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: { name: spec.name, node: spec.nodes, input: spec.inputs, output: spec.outputs, initializer: spec.initializers ?? [] },
   });

@@ -283,12 +283,38 @@ describe('test fixtures', () => {
     await expect(s.run({ x: new ort.Tensor('float32', new main.Float32Array(1024), [1, 1024]) })).rejects.toThrow(/cannot be reshaped/);
   });
 
+  it('zipmap_classifier: loads, but its probabilities are a sequence of maps onnxruntime-node cannot return', async () => {
+    const s = await load('zipmap_classifier');
+    expect(s.outputMetadata.map((m) => [m.name, m.isTensor])).toEqual([['label', true], ['output_probability', false]]);
+    await expect(s.run({ x: new ort.Tensor('float32', main.Float32Array.from([1, 2, 3]), [1, 3]) })).rejects.toThrow(/Non tensor type/);
+  });
+
+  it('defaulted_input: scale has an initializer, so onnxruntime-node neither lists it nor takes it from the feeds', async () => {
+    const s = await load('defaulted_input');
+    expect(meta(s.inputMetadata)).toEqual([{ name: 'x', type: 'float32', shape: ['batch', 2] }]);
+    const x = new ort.Tensor('float32', main.Float32Array.from([1, 2]), [1, 2]);
+    const scale = new ort.Tensor('float32', main.Float32Array.from([5]), []);
+    // The supplied value is silently ignored in-process: which is why the runtime refuses it with a 400.
+    expect(Array.from((await s.run({ x, scale } as Record<string, Ort.Tensor>)).y.data as Float32Array)).toEqual([2, 4]);
+  });
+
+  it('external_data: w lives in weights.bin beside model.onnx', async () => {
+    const s = await load('external_data');
+    const out = await s.run({ x: new ort.Tensor('float32', main.Float32Array.from([1, 1, 1, 1]), [1, 4]) });
+    expect(Array.from(out.y.data as Float32Array)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('unknown_op: no session, the operator is named', async () => {
+    await expect(open(fixture('unknown_op'))).rejects.toThrow(/FrobnicateTensor/);
+  });
+
   it('every valid fixture is IR 8 / opset 17', () => {
     for (const name of fs.readdirSync(FIXTURES)) {
       for (const v of fs.readdirSync(path.join(FIXTURES, name)).filter((d) => /^\d+$/.test(d))) {
         if (name === 'broken' || (name === 'failing_version' && v === '2') || (name === 'broken_newest' && v === '3')) continue;
         const proto = onnx.ModelProto.decode(fs.readFileSync(path.join(FIXTURES, name, v, 'model.onnx')));
-        expect([name, Number(proto.irVersion), proto.opsetImport.map((o) => `${o.domain}:${Number(o.version)}`)]).toEqual([name, 8, [':17']]);
+        const extra = { zipmap_classifier: ['ai.onnx.ml:3'], unknown_op: ['com.example.custom:1'] }[name] ?? [];
+        expect([name, Number(proto.irVersion), proto.opsetImport.map((o) => `${o.domain}:${Number(o.version)}`)]).toEqual([name, 8, [':17', ...extra]]);
       }
     }
   });

@@ -21,6 +21,8 @@ import type { LoadTask, WireTensor, WireValueMetadata } from '../workers/message
 import type { WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
 import { signatureFromMetadata } from './ort-types';
+import { checkExternalData, checkTensorsOnly, describeLoadFailure } from './load-checks';
+import { OnnxGraphInfo, readOnnxGraph } from './onnx-graph';
 import { automaticCandidates, explicitFeeds } from './warmup';
 import { ModelEntry, VersionEntry, scanRepository } from './repository';
 
@@ -131,9 +133,21 @@ export class ModelManager {
     this.deps.metrics.registerModel(v.model, String(v.version));
     let stage = 'failed to load';
     try {
+      // What onnxruntime-node's metadata does not say, read from the file (undefined if unreadable:
+      // onnxruntime then gives the reason).
+      let graph: OnnxGraphInfo | undefined;
+      try {
+        graph = readOnnxGraph(v.file);
+      } catch {
+        graph = undefined;
+      }
+      checkExternalData(graph, v.file);
       // Sessions first, so warmup feeds can be built from the model's own signature.
-      const probe = await this.deps.pool.loadEverywhere({ op: 'load', ...session });
-      const signature = signatureFromMetadata(probe.inputs, probe.outputs);
+      const probe = await this.deps.pool.loadEverywhere({ op: 'load', ...session }).catch((err: unknown) => {
+        throw new Error(describeLoadFailure(err, graph));
+      });
+      checkTensorsOnly(probe.inputs, probe.outputs, graph);
+      const signature = signatureFromMetadata(probe.inputs, probe.outputs, graph?.defaultedInputs);
       let warmupMs: number | null = null;
       if (typeof v.config.warmup === 'object') {
         stage = 'failed its explicit warmup (config.json "warmup")';

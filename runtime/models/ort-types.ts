@@ -40,6 +40,8 @@ function toSpec(m: WireValueMetadata, role: 'input' | 'output'): TensorSpec {
   return { name: m.name, datatype, shape: (m.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
 }
 
-export function signatureFromMetadata(inputs: WireValueMetadata[], outputs: WireValueMetadata[]): ModelSignature {
-  return { inputs: inputs.map((m) => toSpec(m, 'input')), outputs: outputs.map((m) => toSpec(m, 'output')) };
+export function signatureFromMetadata(inputs: WireValueMetadata[], outputs: WireValueMetadata[], defaultedInputs: string[] = []): ModelSignature {
+  const signature: ModelSignature = { inputs: inputs.map((m) => toSpec(m, 'input')), outputs: outputs.map((m) => toSpec(m, 'output')) };
+  if (defaultedInputs.length > 0) signature.defaultedInputs = defaultedInputs;
+  return signature;
 }

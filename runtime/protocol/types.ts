@@ -55,6 +55,11 @@ export interface TensorSpec {
 export interface ModelSignature {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /**
+   * Graph inputs that have an initializer (a default value): onnxruntime-node neither lists nor
+   * takes them, so a request that supplies one is refused rather than silently ignored.
+   */
+  defaultedInputs?: string[];
 }
 
 /** Request parameter values the protocol allows. */

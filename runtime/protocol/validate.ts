@@ -110,6 +110,9 @@ export function validateHeader(doc: unknown, signature: ModelSignature, maxBatch
     const name = has(raw, 'name') ? raw.name : undefined;
     if (typeof name !== 'string') throw invalidArgument(`inputs[${index}].name must be a string, got ${describe(name)}`);
     const spec = specs.get(name);
+    if (spec === undefined && signature.defaultedInputs?.includes(name)) {
+      throw invalidArgument(`input '${name}' has a fixed default value in the model (an initializer) that onnxruntime-node does not let a request override; leave it out, or export the model with '${name}' as a plain input. Model inputs are: ${describeSpecs(signature.inputs)}`);
+    }
     if (spec === undefined) throw invalidArgument(`unknown input '${name}'; model inputs are: ${describeSpecs(signature.inputs)}`);
     if (seen.has(name)) throw invalidArgument(`input '${name}' appears more than once; model inputs are: ${describeSpecs(signature.inputs)}`);
     seen.add(name);

@@ -158,6 +158,53 @@ describe('model metadata and readiness', () => {
     expect(res.body).toMatchObject({ model_version: '2', outputs: [{ name: 'y', data: [3] }] });
   });
 
+  test('outputs that are not tensors (scikit-learn ZipMap) are refused at load, naming the output and the fix', async () => {
+    const ready = await get(fixtures, '/v2/models/zipmap_classifier/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.reason).toMatch(/output 'output_probability' is seq\(map\(int64,tensor\(float\)\)\): onnxruntime-node can only pass tensors/);
+    expect(ready.body.reason).toMatch(/"zipmap": False/);
+  });
+
+  test('an operator this onnxruntime lacks: its message, the model\'s opsets and the runtime\'s version', async () => {
+    const ready = await get(fixtures, '/v2/models/unknown_op/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.reason).toMatch(/com\.example\.custom:FrobnicateTensor\(-1\) is not a registered function\/op/);
+    expect(ready.body.reason).toMatch(/\(model: IR version 8, opsets ai\.onnx 17, com\.example\.custom 1; runtime: onnxruntime-node \d+\.\d+\.\d+\)/);
+  });
+
+  test('external data files beside model.onnx load; a missing one is named', async () => {
+    const res = await post(fixtures, '/v2/models/external_data/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 1, 1, 1] }] });
+    expect(res.status).toBe(200);
+    expect(res.body.outputs[0].data).toEqual([2, 3, 4, 5]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-external-'));
+    fs.mkdirSync(path.join(dir, 'external_data', '1'), { recursive: true });
+    fs.copyFileSync(path.join(FIXTURES, 'external_data', '1', 'model.onnx'), path.join(dir, 'external_data', '1', 'model.onnx'));
+    const rt = await startTestRuntime(dir);
+    try {
+      const ready = await get(rt, '/v2/models/external_data/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body.reason).toMatch(/external data file "weights\.bin" \(initializer 'w'\) is missing beside model\.onnx/);
+    } finally {
+      await rt.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a graph input with an initializer is not offered, and a request that supplies it gets a 400 naming it', async () => {
+    const meta = await get(fixtures, '/v2/models/defaulted_input');
+    expect(meta.body.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 2] }]);
+    const ok = await post(fixtures, '/v2/models/defaulted_input/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] });
+    expect(ok.body.outputs[0].data).toEqual([2, 4]);
+    const res = await post(fixtures, '/v2/models/defaulted_input/infer', {
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] },
+        { name: 'scale', datatype: 'FP32', shape: [], data: [5] },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/^input 'scale' has a fixed default value in the model \(an initializer\) that onnxruntime-node does not let a request override/);
+  });
+
   test('one failing version leaves the model\'s other versions serving', async () => {
     expect((await get(fixtures, '/v2/models/failing_version/versions/1/ready')).status).toBe(200);
     expect((await get(fixtures, '/v2/models/failing_version/versions/2/ready')).status).toBe(503);
