@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { createTarGz, TarEntry } from '../../packaging/tar';
-import { SecureBucket } from './secure-bucket';
+import { AccessLogTarget, SecureBucket } from './secure-bucket';
 
 export interface ArtifactsArgs {
   kmsKeyArn: pulumi.Input<string>;
@@ -17,6 +17,8 @@ export interface ArtifactsArgs {
   bundleFile: string;
   /** Directory of the model repository to ship. */
   modelRepository: string;
+  /** Server access logging of the artifact bucket (absent = none). */
+  accessLogs?: AccessLogTarget;
   tags?: Record<string, string>;
 }
 
@@ -55,7 +57,7 @@ export class Artifacts extends pulumi.ComponentResource {
       throw new Error(`runtime bundle ${args.bundleFile} not found: build it with \`npm run bundle\` (or set onnx-fleet:runtimeBundle)`);
     }
     if (!fs.existsSync(args.modelRepository)) throw new Error(`model repository ${args.modelRepository} not found (set onnx-fleet:modelRepository)`);
-    this.bucket = new SecureBucket(`${name}`, { kmsKeyArn: args.kmsKeyArn, noncurrentDays: 90, tags: args.tags }, { parent: this }).bucket;
+    this.bucket = new SecureBucket(`${name}`, { kmsKeyArn: args.kmsKeyArn, noncurrentDays: 90, accessLogs: args.accessLogs, tags: args.tags }, { parent: this }).bucket;
 
     const bundleBytes = fs.readFileSync(args.bundleFile);
     this.bundle = { key: `runtime/${sha256(bundleBytes)}/${path.basename(args.bundleFile)}`, sha256: sha256(bundleBytes) };

@@ -10,11 +10,11 @@ import { Dashboard } from './dashboard';
 import { dataKeyPolicy } from './data-key-policy';
 import { Fleet, LAUNCH_HOOK_NAME } from './fleet';
 import { InstanceRole } from './instance-role';
-import { accessLogStatements, LoadBalancer } from './load-balancer';
+import { LoadBalancer } from './load-balancer';
+import { LogSink } from './log-sink';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
 import { ReplicatedDatabase } from './replicated-database';
-import { SecureBucket } from './secure-bucket';
 import { ShardedStorage } from './sharded-storage';
 import { renderUserData } from './user-data';
 
@@ -47,8 +47,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
 
     const key = new aws.kms.Key(`${name}-data`, { description: `onnx-fleet ${args.stack}: S3, RDS, Secrets Manager, SNS`, enableKeyRotation: true, deletionWindowInDays: prod ? 30 : 7, policy: dataKeyPolicy(parent), tags }, parent);
     const network = new Network(`${name}-net`, { availabilityZones: c.availabilityZones, cidrBlock: c.vpcCidr, natGateways: c.natGateways, region: c.region, tags }, parent);
-    const storage = new ShardedStorage(`${name}-shard`, { shards: c.shards, kmsKeyArn: key.arn, tags }, parent);
-    const artifacts = new Artifacts(`${name}-artifacts`, { kmsKeyArn: key.arn, bundleFile: c.runtimeBundle, modelRepository: c.modelRepository, tags }, parent);
+    // Staging and prod keep S3 server access logs (and prod the ALB's access logs) in a log sink.
+    const sink = c.environment === 'dev' ? undefined : new LogSink(`${name}-logs`, { region: c.region, tags }, parent);
+    const storage = new ShardedStorage(`${name}-shard`, { shards: c.shards, kmsKeyArn: key.arn, accessLogs: sink?.serverAccessLogs, tags }, parent);
+    const artifacts = new Artifacts(`${name}-artifacts`, { kmsKeyArn: key.arn, bundleFile: c.runtimeBundle, modelRepository: c.modelRepository, accessLogs: sink?.serverAccessLogs, tags }, parent);
     const database = new ReplicatedDatabase(`${name}-db`, {
       subnetIds: network.privateSubnets.map((s) => s.id),
       securityGroupId: network.databaseSecurityGroup.id,
@@ -58,7 +60,6 @@ export class AwsPlatform extends pulumi.ComponentResource {
       protect: prod,
       tags,
     }, parent);
-    const logs = prod ? new SecureBucket(`${name}-alb-logs`, { expireDays: 90, extraStatements: accessLogStatements(c.region), tags }, parent).bucket : undefined;
     const lb = new LoadBalancer(`${name}-alb`, {
       vpcId: network.vpc.id,
       subnetIds: network.publicSubnets.map((s) => s.id),
@@ -68,7 +69,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       certificateArn: c.certificateArn,
       canaryWeight: c.canaryWeight,
       deletionProtection: prod,
-      accessLogBucket: logs?.bucket,
+      accessLogBucket: prod ? sink?.bucket.bucket : undefined,
       tags,
     }, parent);
     const role = new InstanceRole(`${name}-instance`, {

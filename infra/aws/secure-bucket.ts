@@ -1,7 +1,8 @@
 /**
  * An S3 bucket with the hardening every onnx-fleet bucket shares: owner-enforced objects, all
  * public access blocked, versioning, default encryption (SSE-KMS with the stack's key, or SSE-S3
- * where AWS requires it, e.g. ALB access logs), a TLS-only bucket policy and lifecycle rules.
+ * where AWS requires it, e.g. ALB access logs), a TLS-only bucket policy, lifecycle rules and,
+ * given a log sink, S3 server access logging.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -18,7 +19,16 @@ export interface SecureBucketArgs {
   /** Extra statements for the bucket policy (e.g. ELB log delivery). */
   extraStatements?: (bucketArn: pulumi.Output<string>) => aws.iam.PolicyStatement[];
   forceDestroy?: boolean;
+  /** Where S3 server access logs of this bucket go (the stack's log sink); absent = not logged. */
+  accessLogs?: AccessLogTarget;
   tags?: Record<string, string>;
+}
+
+/** A log sink bucket and the key prefix under which a bucket's server access logs land. */
+export interface AccessLogTarget {
+  bucket: pulumi.Input<string>;
+  /** Prefix for this bucket's logs; the bucket's logical name is appended. */
+  prefix: string;
 }
 
 export class SecureBucket extends pulumi.ComponentResource {
@@ -32,6 +42,7 @@ export class SecureBucket extends pulumi.ComponentResource {
     new aws.s3.BucketOwnershipControls(name, { bucket: bucketName, rule: { objectOwnership: 'BucketOwnerEnforced' } }, parent);
     const pab = new aws.s3.BucketPublicAccessBlock(name, { bucket: bucketName, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, parent);
     new aws.s3.BucketVersioning(name, { bucket: bucketName, versioningConfiguration: { status: 'Enabled' } }, parent);
+    if (args.accessLogs) new aws.s3.BucketLogging(name, { bucket: bucketName, targetBucket: args.accessLogs.bucket, targetPrefix: `${args.accessLogs.prefix}${name}/` }, parent);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       name,
       {

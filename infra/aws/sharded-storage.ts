@@ -4,7 +4,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { SecureBucket } from './secure-bucket';
+import { AccessLogTarget, SecureBucket } from './secure-bucket';
 
 export interface ShardedStorageArgs {
   shards: number;
@@ -13,6 +13,8 @@ export interface ShardedStorageArgs {
   infrequentAccessDays?: number;
   /** Captured records expire after this many days. Default 365. */
   retentionDays?: number;
+  /** Server access logging of every shard bucket (absent = none). */
+  accessLogs?: AccessLogTarget;
   tags?: Record<string, string>;
 }
 
@@ -32,6 +34,7 @@ export class ShardedStorage extends pulumi.ComponentResource {
         kmsKeyArn: args.kmsKeyArn,
         infrequentAccessDays: args.infrequentAccessDays ?? SHARDED_STORAGE_DEFAULTS.infrequentAccessDays,
         expireDays: args.retentionDays ?? SHARDED_STORAGE_DEFAULTS.retentionDays,
+        accessLogs: args.accessLogs,
         tags: { ...(args.tags ?? {}), 'onnx-fleet:shard': String(i) },
       }, { parent: this }).bucket,
     );

@@ -229,7 +229,7 @@ export const loadBalancerRules: AwsRule[] = [
       const algo = sse ? inputsOf(sse).rules?.[0]?.applyServerSideEncryptionByDefault?.sseAlgorithm : undefined;
       return bucket && algo === 'AES256' ? undefined : `access log bucket ${logs.bucket} is encrypted with ${algo ?? 'nothing known'}, expected AES256 (SSE-S3)`;
     }),
-    violation: { base: 'prod-us-east-1', patch: [{ type: SSE, name: 'onnx-fleet-alb-logs', set: { 'rules.0.applyServerSideEncryptionByDefault.sseAlgorithm': 'aws:kms' } }] },
+    violation: { base: 'prod-us-east-1', patch: [{ type: SSE, name: 'onnx-fleet-logs', set: { 'rules.0.applyServerSideEncryptionByDefault.sseAlgorithm': 'aws:kms' } }] },
   },
 ];
 
