@@ -17,7 +17,7 @@ interface WorkerInit {
   threads: number;
 }
 
-type ToWorker = { op: 'measure'; batch: number; until: number; warmupMs: number };
+type ToWorker = { op: 'measure'; batch: number; from: number; until: number };
 type FromWorker = { op: 'ready' } | { op: 'measured'; runs: number; elapsedMs: number };
 
 export interface InProcessCell {
@@ -25,6 +25,8 @@ export interface InProcessCell {
   threads: number;
   batch: number;
   inferencesPerSecond: number;
+  /** CPU time of the whole process (all sessions' threads) per inference while measuring, ms. */
+  cpuMsPerInference: number;
 }
 
 export interface InProcessResult {
@@ -45,8 +47,7 @@ async function workerMain(): Promise<void> {
   const session = await ort.InferenceSession.create(init.file, { intraOpNumThreads: init.threads, interOpNumThreads: 1 });
   parentPort!.on('message', async (msg: ToWorker) => {
     const feeds = { [init.input]: inputFor(init, msg.batch) };
-    const warmEnd = Date.now() + msg.warmupMs;
-    while (Date.now() < warmEnd) await session.run(feeds);
+    while (Date.now() < msg.from) await session.run(feeds);
     const start = performance.now();
     let runs = 0;
     while (Date.now() < msg.until) {
@@ -76,14 +77,19 @@ async function measureLayout(init: Omit<WorkerInit, 'threads'>, sessions: number
   await Promise.all(workers.map(next));
   const cells: InProcessCell[] = [];
   for (const batch of batches) {
-    const warmupMs = 300;
-    // Everyone warms up, then measures over the same wall-clock window.
-    const until = Date.now() + warmupMs + 100 + seconds * 1000;
+    // Everyone warms up, then measures over the same wall-clock window; the process's CPU time
+    // (every thread) is read at the window's edges.
+    const from = Date.now() + 300;
+    const until = from + 100 + seconds * 1000;
     const replies = workers.map(next);
-    for (const w of workers) w.postMessage({ op: 'measure', batch, until, warmupMs } satisfies ToWorker);
+    for (const w of workers) w.postMessage({ op: 'measure', batch, from, until } satisfies ToWorker);
+    await new Promise((r) => setTimeout(r, Math.max(0, from - Date.now())));
+    const cpu0 = process.cpuUsage();
     const results = (await Promise.all(replies)) as Array<Extract<FromWorker, { op: 'measured' }>>;
+    const cpu = process.cpuUsage(cpu0);
     const perSecond = results.reduce((sum, r) => sum + (r.runs * batch * 1000) / r.elapsedMs, 0);
-    cells.push({ sessions, threads, batch, inferencesPerSecond: Math.round(perSecond) });
+    const inferences = results.reduce((sum, r) => sum + r.runs * batch, 0);
+    cells.push({ sessions, threads, batch, inferencesPerSecond: Math.round(perSecond), cpuMsPerInference: Math.round(((cpu.user + cpu.system) / 1000 / inferences) * 1000) / 1000 });
   }
   await Promise.all(workers.map((w) => w.terminate()));
   return cells;

@@ -42,6 +42,8 @@ export interface Cell {
   /** CPU of the server under test (all its threads) and of the load generator, % of one core. */
   serverCpuPercent: number;
   loadGeneratorCpuPercent: number;
+  /** Server CPU time (all its threads) per successful request, ms. */
+  cpuMsPerInference?: number;
   /** Server resident memory at the end of the cell, MiB. */
   rssMiB: number;
   ratios?: { vsInProcessPeak: number; vsBareFastify: number; vsNaive: number };

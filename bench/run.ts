@@ -177,7 +177,7 @@ async function cell(server: Child, model: BenchModel, scenario: Scenario, payloa
   const foreignCpuPercent = foreign.end();
   const rss = rssMiB(server.proc.pid);
   await sleep(300); // let the server finish what autocannon left in flight
-  return { scenario, concurrency, ...res, health, foreignCpuPercent, serverCpuPercent: cpu.otherPercent, loadGeneratorCpuPercent: cpu.selfPercent, rssMiB: round(rss, 1) };
+  return { scenario, concurrency, ...res, health, foreignCpuPercent, serverCpuPercent: cpu.otherPercent, loadGeneratorCpuPercent: cpu.selfPercent, cpuMsPerInference: cpuMsPer(cpu.otherPercent, res.okPerSecond), rssMiB: round(rss, 1) };
 }
 
 async function startScenarioServer(scenario: Scenario, model: BenchModel, repo: string): Promise<{ server: Child; fleetArgs?: string[] }> {
@@ -188,16 +188,22 @@ async function startScenarioServer(scenario: Scenario, model: BenchModel, repo: 
     case 'naive-handler':
       return { server: await spawnServer(path.join(DIST, 'bench', 'peers', 'naive-handler.js'), ['--port', String(port), '--model', `${model.name}=${model.source}`], port) };
     default: {
-      const fleetArgs = ['--workers', String(FLEET_LAYOUT.workers), '--intra-op-threads', String(FLEET_LAYOUT.intraOpThreads), '--log-level', 'warn', '--drain-delay', '0', '--exit-timeout', '5'];
+      // Default logging (the access log is at debug by default, see runtime/app.ts).
+      const fleetArgs = ['--workers', String(FLEET_LAYOUT.workers), '--intra-op-threads', String(FLEET_LAYOUT.intraOpThreads), '--drain-delay', '0', '--exit-timeout', '5'];
       const server = await spawnServer(path.join(DIST, 'cli', 'index.js'), ['serve', '--model-repository', repo, '--port', String(port), ...fleetArgs], port, 120_000);
       return { server, fleetArgs };
     }
   }
 }
 
+/** Server CPU (% of one core) per successful request per second, as ms of CPU per inference. */
+function cpuMsPer(cpuPercent: number, okPerSecond: number): number {
+  return okPerSecond > 0 ? round((cpuPercent / 100 / okPerSecond) * 1000, 3) : NaN;
+}
+
 function payloadFor(scenario: Scenario, model: BenchModel): Payload {
-  // The bare server gets the smallest form of the request (binary); the naive handler speaks JSON.
-  return scenario === 'fleet-json' || scenario === 'naive-handler' ? jsonPayload(model) : binaryPayload(model);
+  // Bare Fastify parses its body with Fastify's defaults (JSON), as the naive handler does.
+  return scenario === 'fleet-binary' ? binaryPayload(model) : jsonPayload(model);
 }
 
 async function checkResponse(server: Child, model: BenchModel, scenario: Scenario): Promise<void> {
@@ -302,6 +308,7 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
       foreignCpuPercent,
       serverCpuPercent: cpu.otherPercent,
       loadGeneratorCpuPercent: cpu.selfPercent,
+      cpuMsPerInference: cpuMsPer(cpu.otherPercent, res.okPerSecond),
       rssMiB: round(rssMiB(server.proc.pid), 1),
       offeredPerSecond: offered,
       sentPerSecond: round((res.ok + Object.values(res.non2xx).reduce((a, b) => a + b, 0) + res.errors) / res.durationSeconds, 1),

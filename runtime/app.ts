@@ -74,17 +74,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return payload;
   });
 
-  // One access-log line per request; health checks at debug so they do not drown the rest.
+  // The access log is at debug: a line per request at info cost a µs-scale model about a sixth
+  // of its throughput (issue 15). Failures are logged at error by the error handler regardless;
+  // `--log-level debug` turns the access log on.
   app.addHook('onResponse', async (req, reply) => {
-    const line = {
-      method: req.method,
-      url: req.url,
-      statusCode: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      ...(req.inferenceLabels ?? {}),
-    };
-    if (req.routeOptions.config?.health) req.log.debug(line, 'request');
-    else req.log.info(line, 'request');
+    if (req.log.isLevelEnabled('debug')) {
+      req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ...(req.inferenceLabels ?? {}) }, 'request');
+    }
     deps.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
   });
 
