@@ -78,7 +78,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // of its throughput (issue 15). Failures are logged at error by the error handler regardless;
   // `--log-level debug` turns the access log on.
   app.addHook('onResponse', async (req, reply) => {
-    if (req.log.isLevelEnabled('debug')) {
+    if (deps.logger.isLevelEnabled('debug')) {
       req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ...(req.inferenceLabels ?? {}) }, 'request');
     }
     deps.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });

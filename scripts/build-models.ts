@@ -117,6 +117,17 @@ function fixtures(root: string): Written[] {
       nodes: [node('Add', ['x', 'one'], ['y'])],
     }),
   );
+  // Cost grows with the square of the batch (x·xᵀ·x): a model on which filling the largest batch
+  // is the slowest choice, so batch calibration must pick a smaller size (test/runtime/batch-calibration.test.ts).
+  out.push(
+    fixture(root, 'batch_quadratic', 1, {
+      name: 'batch_quadratic',
+      inputs: [valueInfo('x', 'float', [B, 2048])],
+      outputs: [valueInfo('y', 'float', [B, 2048])],
+      nodes: [node('Transpose', ['x'], ['xt']), node('MatMul', ['x', 'xt'], ['g']), node('MatMul', ['g', 'x'], ['y'])],
+    }),
+    write(root, 'test/fixtures/models/batch_quadratic/config.json', json({ max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 0 } })),
+  );
   const types: ElemType[] = ['bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16', 'float', 'double', 'string'];
   for (const t of types) {
     const name = `identity_${t === 'float' ? 'float32' : t === 'double' ? 'float64' : t}`;

@@ -14,6 +14,7 @@ import { InferenceError, notFound, unavailable } from '../errors';
 import type { RuntimeMetrics } from '../metrics';
 import type { InferRequest, ModelSignature } from '../protocol/types';
 import type { BatchPolicy } from '../scheduling/batching';
+import { BatchMeasurement, calibrationSizes, chooseBatchSize, combineWorkers } from '../scheduling/batch-calibration';
 import { Dispatcher } from '../scheduling/dispatcher';
 import { ModelExecutor } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
@@ -37,6 +38,8 @@ export interface ModelVersion {
   /** Why the version is UNAVAILABLE. */
   reason?: string;
   signature?: ModelSignature;
+  /** How batches are sized: the config's preferred sizes, or the size calibration measured best. */
+  batching?: { preferredBatchSize: number; source: 'config' | 'calibrated' | 'maximum'; measured?: BatchMeasurement[] };
   /** A warmup inference ran in every worker (false: served, but its first requests pay the warm-up cost). */
   warmed?: boolean;
   queue?: ModelQueue;
@@ -51,6 +54,9 @@ export interface Model {
   /** Set when the model as a whole cannot be served (bad config.json, no versions on disk). */
   error?: string;
 }
+
+/** Wall time batch calibration spends per candidate size (all workers at once). */
+const CALIBRATION_MS_PER_SIZE = 60;
 
 /** Time the automatic warmup may spend on one version before serving it not warmed. */
 export const AUTOMATIC_WARMUP_BUDGET_MS = 20_000;
@@ -149,20 +155,25 @@ export class ModelManager {
       checkTensorsOnly(probe.inputs, probe.outputs, graph);
       const signature = signatureFromMetadata(probe.inputs, probe.outputs, graph?.defaultedInputs);
       let warmupMs: number | null = null;
+      let warmFeeds: WireTensor[] | undefined;
       if (typeof v.config.warmup === 'object') {
         stage = 'failed its explicit warmup (config.json "warmup")';
-        const feeds = explicitFeeds(v.config.warmup, probe.inputs, signature, path.dirname(path.dirname(v.file)));
-        warmupMs = (await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds })).warmupMs;
+        warmFeeds = explicitFeeds(v.config.warmup, probe.inputs, signature, path.dirname(path.dirname(v.file)));
+        warmupMs = (await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: warmFeeds })).warmupMs;
         v.warmed = true;
       } else if (v.config.warmup) {
-        warmupMs = await this.automaticWarmup(session, probe.inputs, signature, log);
-        v.warmed = warmupMs !== null;
+        const warm = await this.automaticWarmup(session, probe.inputs, signature, log);
+        warmupMs = warm?.warmupMs ?? null;
+        warmFeeds = warm?.feeds;
+        v.warmed = warm !== null;
       } else {
         v.warmed = false;
       }
       v.signature = signature;
       v.queue = new ModelQueue(key, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }));
-      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), batchPolicy(v.config, signature, log));
+      stage = 'failed its batch calibration';
+      const policy = await this.calibratedPolicy(v, session, batchPolicy(v.config, signature, log), warmFeeds, log);
+      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), policy);
       this.dispatcher.add(v.executor);
       v.state = 'READY';
       this.deps.metrics.modelReady.set(labels, 1);
@@ -181,7 +192,33 @@ export class ModelManager {
    * Returns the warmup time, or null when no candidate ran (the version is still served: a model
    * that loaded is never made unavailable by a guess at its inputs).
    */
-  private async automaticWarmup(session: Omit<LoadTask, 'op'>, meta: WireValueMetadata[], signature: ModelSignature, log: Logger): Promise<number | null> {
+  /**
+   * The batch policy with its sizes: config.json's preferred_batch_size when given (Triton's
+   * semantics); else measured at load (batch-calibration.ts) when a warmup ran (its feeds are one
+   * request the model accepts); else the largest allowed, as before.
+   */
+  private async calibratedPolicy(v: ModelVersion, session: Omit<LoadTask, 'op'>, policy: BatchPolicy | undefined, feeds: WireTensor[] | undefined, log: Logger): Promise<BatchPolicy | undefined> {
+    if (!policy) return undefined;
+    if (policy.preferredBatchSizes.length > 0) {
+      v.batching = { preferredBatchSize: policy.preferredBatchSizes[policy.preferredBatchSizes.length - 1], source: 'config' };
+      return policy;
+    }
+    if (!feeds || policy.maxBatchSize < 2) {
+      v.batching = { preferredBatchSize: policy.maxBatchSize, source: 'maximum' };
+      return policy;
+    }
+    const sizes = calibrationSizes(policy.maxBatchSize);
+    const started = performance.now();
+    const perWorker = await this.deps.pool.calibrateEverywhere({ op: 'calibrate', ...session, feeds, sizes, msPerSize: CALIBRATION_MS_PER_SIZE });
+    const measured = combineWorkers(perWorker.map((r) => r.runs));
+    const chosen = chooseBatchSize(measured);
+    v.batching = { preferredBatchSize: chosen, source: 'calibrated', measured };
+    log.info({ batchSize: chosen, maxBatchSize: policy.maxBatchSize, inferencesPerSecond: Object.fromEntries(measured.map((m) => [m.batch, m.inferencesPerSecond])), ms: Math.round(performance.now() - started) }, 'batch size calibrated');
+    // The largest batch formed is the calibrated size; requests up to max_batch_size are still accepted (and run alone).
+    return { ...policy, maxBatchSize: chosen, preferredBatchSizes: [chosen] };
+  }
+
+  private async automaticWarmup(session: Omit<LoadTask, 'op'>, meta: WireValueMetadata[], signature: ModelSignature, log: Logger): Promise<{ warmupMs: number; feeds: WireTensor[] } | null> {
     const candidates = automaticCandidates(meta, signature);
     const deadline = Date.now() + AUTOMATIC_WARMUP_BUDGET_MS;
     const refused: string[] = [];
@@ -199,7 +236,7 @@ export class ModelManager {
       try {
         const all = await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds });
         log.debug({ feeds: describeFeeds(feeds), tried: refused.length + 1 }, 'automatic warmup ran');
-        return all.warmupMs;
+        return { warmupMs: all.warmupMs, feeds };
       } catch (err) {
         refused.push(`${describeFeeds(feeds)} ran in one worker but not in all: ${err instanceof Error ? err.message : String(err)}`);
         break;

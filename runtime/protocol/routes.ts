@@ -33,6 +33,14 @@ export const PLATFORM = 'onnx_onnxv1';
 
 const EMPTY = Buffer.alloc(0);
 
+/** How the version's batches are sized, for its metadata: the preferred size and where it came from. */
+function batchingParameters(v: ModelVersion): Record<string, string | number> {
+  if (!v.batching) return {};
+  const out: Record<string, string | number> = { preferred_batch_size: v.batching.preferredBatchSize, batch_size_source: v.batching.source };
+  if (v.batching.measured) out.batch_calibration = v.batching.measured.map((m) => `${m.batch}:${m.inferencesPerSecond}`).join(',');
+  return out;
+}
+
 interface ModelParams {
   model: string;
   version?: string;
@@ -84,7 +92,7 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       platform: PLATFORM,
       inputs: signature.inputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape })),
       outputs: signature.outputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape })),
-      parameters: { ...(v.config.labels ? { labels: v.config.labels.join(',') } : {}), max_batch_size: v.config.maxBatchSize, warmed: v.warmed === true },
+      parameters: { ...(v.config.labels ? { labels: v.config.labels.join(',') } : {}), max_batch_size: v.config.maxBatchSize, warmed: v.warmed === true, ...batchingParameters(v) },
     };
   };
   app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => metadata(req.params.model));

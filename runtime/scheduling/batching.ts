@@ -40,14 +40,15 @@ export function decideBatch(waiting: readonly Pending[], policy: BatchPolicy, no
   for (let i = 0; i < waiting.length; i++) {
     if (shapeKey(waiting[i]) !== key) continue;
     const n = batchSizeOf(waiting[i]);
-    if (total + n > policy.maxBatchSize) {
+    // A request larger than a calibrated batch size (still within max_batch_size) runs alone.
+    if (total + n > policy.maxBatchSize && indices.length > 0) {
       full = true;
       break;
     }
     indices.push(i);
     sizes.push(n);
     total += n;
-    if (total === policy.maxBatchSize) {
+    if (total >= policy.maxBatchSize) {
       full = true;
       break;
     }

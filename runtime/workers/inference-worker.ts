@@ -4,7 +4,8 @@
  * here and not on the main thread. A restarted worker re-creates sessions on first use.
  */
 import * as ort from 'onnxruntime-node';
-import type { LoadResult, RunResult, SessionSpec, WireTensor, WorkerTask } from './messages';
+import type { CalibrateResult, CalibrateTask, LoadResult, RunResult, SessionSpec, WireTensor, WorkerTask } from './messages';
+import { tileFeeds } from '../scheduling/batch-calibration';
 import { sessionOptions } from './session-options';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
@@ -43,7 +44,23 @@ function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): LoadResu
   return list.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }));
 }
 
-export default async function handle(task: WorkerTask): Promise<LoadResult | RunResult | null> {
+/** Median session.run time per batch size (one warm run first at each size). */
+async function calibrate(task: CalibrateTask): Promise<CalibrateResult> {
+  const session = await createSession(task);
+  const runs: CalibrateResult['runs'] = [];
+  for (const batch of task.sizes) {
+    const feeds = tileFeeds(task.feeds, batch);
+    await run(session, feeds);
+    const times: number[] = [];
+    const until = performance.now() + task.msPerSize;
+    while (times.length < 3 || (performance.now() < until && times.length < 1000)) times.push((await run(session, feeds)).computeUs);
+    times.sort((a, b) => a - b);
+    runs.push({ batch, runUs: times[Math.floor(times.length / 2)] });
+  }
+  return { runs };
+}
+
+export default async function handle(task: WorkerTask): Promise<LoadResult | RunResult | CalibrateResult | null> {
   switch (task.op) {
     case 'load': {
       const t0 = performance.now();
@@ -55,6 +72,8 @@ export default async function handle(task: WorkerTask): Promise<LoadResult | Run
     }
     case 'run':
       return run(await createSession(task), task.inputs, task.outputs);
+    case 'calibrate':
+      return calibrate(task);
     case 'unload': {
       const session = sessions.get(task.key);
       sessions.delete(task.key);

@@ -44,7 +44,20 @@ export interface UnloadTask {
   key: string;
 }
 
-export type WorkerTask = LoadTask | RunTask | UnloadTask;
+/** Batch calibration: run `feeds` (one request) tiled to each size, timing session.run only. */
+export interface CalibrateTask extends SessionSpec {
+  op: 'calibrate';
+  feeds: WireTensor[];
+  sizes: number[];
+  /** Wall time to spend per size (at least 3 timed runs each). */
+  msPerSize: number;
+}
+
+export interface CalibrateResult {
+  runs: Array<{ batch: number; runUs: number }>;
+}
+
+export type WorkerTask = LoadTask | RunTask | UnloadTask | CalibrateTask;
 
 export interface LoadResult {
   inputs: WireValueMetadata[];

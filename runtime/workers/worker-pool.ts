@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Piscina from 'piscina';
-import type { LoadResult, LoadTask, RunResult, RunTask, WorkerTask } from './messages';
+import type { CalibrateResult, CalibrateTask, LoadResult, LoadTask, RunResult, RunTask, WorkerTask } from './messages';
 
 export interface WorkerPoolOptions {
   workers: number;
@@ -27,7 +27,7 @@ export function defaultWorkerFile(): string {
 export const MAX_TASKS_PER_WORKER = 2;
 
 interface Slot {
-  pool: Piscina<WorkerTask, LoadResult | RunResult | null>;
+  pool: Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | null>;
   inFlight: number;
 }
 
@@ -38,7 +38,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const filename = options.filename ?? defaultWorkerFile();
     this.slots = Array.from({ length: options.workers }, (_, i) => ({
-      pool: new Piscina<WorkerTask, LoadResult | RunResult | null>({
+      pool: new Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | null>({
         filename,
         name: 'default',
         minThreads: 1,
@@ -89,6 +89,11 @@ export class WorkerPool {
   /** Loads (and warms) a session in one worker only: automatic warmup tries its candidates there. */
   loadOn(worker: number, task: LoadTask): Promise<LoadResult> {
     return this.submit<LoadResult>(this.slots[worker], task);
+  }
+
+  /** Batch calibration in every worker at once (as under load); one result per worker. */
+  calibrateEverywhere(task: CalibrateTask): Promise<CalibrateResult[]> {
+    return Promise.all(this.slots.map((slot) => this.submit<CalibrateResult>(slot, task)));
   }
 
   async unloadEverywhere(key: string): Promise<void> {
