@@ -39,6 +39,7 @@ const KEY_SETTINGS: Record<string, string[]> = {
   'aws:rds/instance:Instance': ['engine', 'instanceClass', 'multiAz', 'availabilityZone', 'replicateSourceDb'],
   'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ['fromPort', 'cidrIpv4', 'description'],
   'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': ['fromPort', 'cidrIpv4', 'description'],
+  'pulumi-nodejs:dynamic/fleet:Release': ['desiredConfiguration', 'preferences'],
   'kubernetes:apps/v1:Deployment': ['spec'],
   'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': ['spec'],
   'kubernetes:postgresql.cnpg.io/v1:Cluster': ['spec'],
@@ -53,6 +54,14 @@ function summary(r: ResourceRecord): string {
       if (k === 'healthCheck' && v && typeof v === 'object') {
         const h = v as Record<string, unknown>;
         return `healthCheck=${h.path} every ${h.interval}s (${h.healthyThreshold}/${h.unhealthyThreshold})`;
+      }
+      if (k === 'desiredConfiguration') {
+        const d = v as { LaunchTemplate?: { Version?: string }; MixedInstancesPolicy?: { LaunchTemplate?: { LaunchTemplateSpecification?: { Version?: string } } } };
+        return `version=${d.LaunchTemplate?.Version ?? d.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.Version}${d.MixedInstancesPolicy ? ' (mixed instances)' : ''}`;
+      }
+      if (k === 'preferences') {
+        const p = v as { AutoRollback?: boolean; CheckpointPercentages?: number[]; BakeTime?: number; AlarmSpecification?: { Alarms?: string[] } };
+        return `autoRollback=${Boolean(p.AutoRollback)} checkpoints=${(p.CheckpointPercentages ?? []).join('/')} bake=${p.BakeTime ?? 0}s alarms=${(p.AlarmSpecification?.Alarms ?? []).length}`;
       }
       if (k === 'spec' && r.type === 'kubernetes:apps/v1:Deployment') {
         const c = (v as any).template?.spec?.containers?.[0];

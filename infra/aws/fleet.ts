@@ -2,16 +2,20 @@
  * The runtime fleet: a launch template (IMDSv2 only, encrypted EBS, no public address, detailed
  * monitoring, the instance role, the bootstrap user data) and the Auto Scaling group behind the
  * load balancer. Instances failing the load balancer's health checks are replaced (ELB health
- * checks); a changed bundle, model set or template rolls through the group with checkpoints and
- * rolls back when alarms fire; capacity follows request count and CPU.
+ * checks); a changed AMI, bundle, model set or template is a new template version that the
+ * release step (FleetRelease) rolls through the group with checkpoints and rolls back when alarms
+ * fire or instances fail; capacity follows request count and CPU.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
 import type { ScalingConfig, SpotConfig } from '../config';
+import { FleetRelease } from './fleet-release';
 import { STACK_TAG_KEY } from './instance-role';
+import { RELEASE_DEFAULTS } from './release/release-plan';
 
 export interface FleetArgs {
+  region: string;
   subnetIds: pulumi.Input<string>[];
   securityGroupId: pulumi.Input<string>;
   instanceProfileArn: pulumi.Input<string>;
@@ -28,7 +32,7 @@ export interface FleetArgs {
   spot?: SpotConfig;
   warmPool?: { enabled: boolean; minSize: number };
   scaling: ScalingConfig;
-  /** CloudWatch alarms that stop and roll back an instance refresh. */
+  /** CloudWatch alarms that stop a release and roll it back. */
   rollbackAlarmNames: pulumi.Input<string>[];
   stackTag: string;
   /** Root volume size, GiB. Default 30. */
@@ -46,16 +50,19 @@ export const FLEET_DEFAULTS = {
   volumeSizeGb: 30,
   /** Download, verify and unpack of bundle and models before the runtime starts, on top of STARTUP_BUDGET_SECONDS. */
   bootstrapSeconds: 300,
-  /** Checkpoints of an instance refresh: pause at each share of the fleet replaced. */
-  checkpointPercentages: [25, 50, 100],
-  checkpointDelaySeconds: 300,
-  minHealthyPercentage: 100,
-  maxHealthyPercentage: 150,
+  /** Instance maintenance (replacing unhealthy instances) keeps the release's capacity bounds. */
+  minHealthyPercentage: RELEASE_DEFAULTS.minHealthyPercentage,
+  maxHealthyPercentage: RELEASE_DEFAULTS.maxHealthyPercentage,
 };
+
+/** Group properties `pulumi up` leaves alone once the group exists (see the group's options). */
+export const FLEET_GROUP_IGNORED_CHANGES = ['desiredCapacity', 'launchTemplate', 'mixedInstancesPolicy'] as const;
 
 export class Fleet extends pulumi.ComponentResource {
   readonly launchTemplate: aws.ec2.LaunchTemplate;
   readonly group: aws.autoscaling.Group;
+  /** The release step: rolls each new template version out and back. */
+  readonly release: FleetRelease;
   readonly policies: aws.autoscaling.Policy[] = [];
   readonly schedules: aws.autoscaling.Schedule[] = [];
 
@@ -128,26 +135,32 @@ export class Fleet extends pulumi.ComponentResource {
           : undefined,
         warmPool: args.warmPool?.enabled ? { poolState: 'Stopped', minSize: args.warmPool.minSize, instanceReusePolicy: { reuseOnScaleIn: true } } : undefined,
         instanceMaintenancePolicy: { minHealthyPercentage: d.minHealthyPercentage, maxHealthyPercentage: d.maxHealthyPercentage },
-        instanceRefresh: {
-          strategy: 'Rolling',
-          preferences: {
-            minHealthyPercentage: d.minHealthyPercentage,
-            maxHealthyPercentage: d.maxHealthyPercentage,
-            instanceWarmup: String(STARTUP_BUDGET_SECONDS),
-            checkpointPercentages: d.checkpointPercentages,
-            checkpointDelay: String(d.checkpointDelaySeconds),
-            autoRollback: true,
-            alarmSpecification: { alarms: args.rollbackAlarmNames },
-            skipMatching: true,
-          },
-        },
         enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupPendingInstances', 'GroupTerminatingInstances'],
         metricsGranularity: '1Minute',
         tags: Object.entries({ ...tags, Name: name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       },
-      // Autoscaling owns the desired count once the group exists; `pulumi up` must not fight it.
-      { parent: this, ignoreChanges: ['desiredCapacity'] },
+      {
+        parent: this,
+        // Autoscaling owns the desired count once the group exists; `pulumi up` must not fight it.
+        // The release step owns what the group launches once it exists: a new template version (or
+        // spot mix) reaches the group only through FleetRelease's instance refresh, which AWS writes
+        // onto the group when the release is healthy. Were these not ignored, `pulumi up` would set
+        // the new version on the group before any refresh (hashicorp/terraform-provider-aws #34189)
+        // and a later `pulumi up` would write the version from its own state back over the one the
+        // release step put there.
+        ignoreChanges: [...FLEET_GROUP_IGNORED_CHANGES],
+      },
     );
+
+    this.release = new FleetRelease(`${name}-release`, {
+      region: args.region,
+      groupName: this.group.name,
+      launchTemplateId: this.launchTemplate.id,
+      launchTemplateVersion: this.launchTemplate.latestVersion,
+      alarmNames: args.rollbackAlarmNames,
+      instanceWarmupSeconds: STARTUP_BUDGET_SECONDS,
+      mixedInstances: spot && { instanceTypes: spot.instanceTypes, onDemandBase: spot.onDemandBase, onDemandPercentage: spot.onDemandPercentage },
+    }, parent);
 
     const groupName = this.group.name;
     this.policies.push(
@@ -192,6 +205,6 @@ export class Fleet extends pulumi.ComponentResource {
         }, parent),
       );
     }
-    this.registerOutputs({ groupName, launchTemplateId: this.launchTemplate.id });
+    this.registerOutputs({ groupName, launchTemplateId: this.launchTemplate.id, releasedVersion: this.release.releasedVersion });
   }
 }

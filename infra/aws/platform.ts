@@ -104,6 +104,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         }),
       );
     const fleetArgs = (targetGroup: aws.lb.TargetGroup, minSize: number, maxSize: number, desired: number) => ({
+      region: c.region,
       subnetIds: network.privateSubnets.map((s) => s.id),
       securityGroupId: network.instanceSecurityGroup.id,
       instanceProfileArn: role.profile.arn,

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FLEET_DEFAULTS, LAUNCH_HOOK_NAME } from '../../infra/aws/fleet';
+import { desiredTemplate, isNumberedVersion, preferenceViolations, rollbackViolations } from '../../infra/aws/release/instance-refresh-rules';
+import { RELEASE_DEFAULTS } from '../../infra/aws/release/release-plan';
 import { parseStackConfig, StackConfig } from '../../infra/config';
 import { checkPolicies } from '../../infra/policies';
 import { readStackFile } from '../../infra/synth';
@@ -124,9 +126,11 @@ export function describeStack(stack: string): void {
       expect(i.healthCheckType).toBe('ELB');
       expect(i.healthCheckGracePeriod).toBe(STARTUP_BUDGET_SECONDS);
       expect(i.defaultInstanceWarmup).toBe(STARTUP_BUDGET_SECONDS);
-      expect(i.instanceRefresh.preferences).toMatchObject({ autoRollback: true, checkpointPercentages: [25, 50, 100] });
-      expect(i.instanceRefresh.preferences.alarmSpecification.alarms.length).toBeGreaterThan(0);
-      expect(group.ignoreChanges).toEqual(['desiredCapacity']);
+      // No instanceRefresh block: the provider would store the new template on the group first and
+      // then refresh, so "rollback" restores the failed release (hashicorp/terraform-provider-aws #34189).
+      expect(i.instanceRefresh).toBeUndefined();
+      // pulumi up never re-applies the template version (or spot mix) the release step manages.
+      expect(group.ignoreChanges).toEqual(['desiredCapacity', 'launchTemplate', 'mixedInstancesPolicy']);
       // New instances join the target group only once ready: the launch hook waits for the gate in user data.
       expect(i.initialLifecycleHooks).toEqual([
         { name: LAUNCH_HOOK_NAME, lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: STARTUP_BUDGET_SECONDS + FLEET_DEFAULTS.bootstrapSeconds, defaultResult: 'ABANDON' },
@@ -139,6 +143,33 @@ export function describeStack(stack: string): void {
     const main = inputs(one(resources, 'aws:autoscaling/group:Group', 'onnx-fleet-fleet'));
     expect([main.minSize, main.maxSize]).toEqual([config.minSize, config.maxSize]);
     expect(Boolean(main.warmPool)).toBe(config.warmPool.enabled);
+  });
+
+  test('every group has a release step: its own template at a numbered version, auto rollback on the gating alarms, checkpoints', () => {
+    const groups = ofType(resources, 'aws:autoscaling/group:Group');
+    const releases = ofType(resources, 'pulumi-nodejs:dynamic/fleet:Release');
+    expect(releases).toHaveLength(groups.length);
+    const gating = ['unhealthy-hosts', '5xx-rate'].map((a) => `${one(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm', `onnx-fleet-monitoring-${a}`).name}-alarm`);
+    for (const group of groups) {
+      const release = releases.find((r) => inputs(r).groupName === `${group.name}-asg`);
+      expect(release).toBeDefined();
+      const { desiredConfiguration: desired, preferences, region, __provider } = inputs(release!);
+      expect(region).toBe(config.region);
+      const template = desiredTemplate(desired)!;
+      const lt = one(resources, 'aws:ec2/launchTemplate:LaunchTemplate', group.name);
+      expect(template).toEqual({ LaunchTemplateId: `${lt.name}-id`, Version: '1' });
+      expect(isNumberedVersion(template.Version)).toBe(true);
+      expect(Boolean(desired.MixedInstancesPolicy)).toBe(config.spot.enabled);
+      if (config.spot.enabled) expect(desired.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: any) => o.InstanceType)).toEqual(config.spot.instanceTypes);
+      expect(preferences).toMatchObject({ AutoRollback: true, SkipMatching: true, CheckpointPercentages: RELEASE_DEFAULTS.checkpointPercentages, InstanceWarmup: STARTUP_BUDGET_SECONDS });
+      expect(preferences.AlarmSpecification.Alarms).toEqual(gating);
+      // AWS would start it and could roll it back (the same rules the simulation enforces).
+      expect(preferenceViolations(preferences)).toEqual([]);
+      expect(rollbackViolations(desired, preferences, { currentVersion: template.Version, currentImageId: inputs(lt).imageId, desiredImageId: inputs(lt).imageId })).toEqual([]);
+      // The dynamic provider is serialized with the release logic in it.
+      expect(typeof __provider).toBe('string');
+      expect(__provider).toContain('startInstanceRefresh');
+    }
   });
 
   test('launch template: IMDSv2 only, encrypted EBS, no public IP, detailed monitoring, instance profile, the bootstrap', () => {

@@ -32,4 +32,8 @@ test('infra/index.ts exports the ALB DNS name, database endpoints, shard list, a
   expect(await value(program.shardBuckets)).toEqual([0, 1, 2, 3].map((i) => `onnx-fleet-shard-${i}-bucket`));
   expect(await value(program.artifactBucket)).toBe('onnx-fleet-artifacts-bucket');
   expect(await value(program.dashboard)).toBe('onnx-fleet-dashboard');
-});
+  // Let every registration finish (the release step's provider is serialized asynchronously)
+  // before Jest tears the module registry down.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  await (require('@pulumi/pulumi/runtime/settings') as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+}, 60_000);

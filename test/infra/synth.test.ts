@@ -62,7 +62,8 @@ test('the tree shows types, names and key settings, children under their compone
   const lines = out.split('\n');
   expect(lines[0]).toMatch(/^prod-eu-west-1: \d+ resources$/);
   expect(lines[1]).toBe('└─ onnx-fleet:aws:Platform  onnx-fleet');
-  expect(out).toMatch(/\n {3}├─ onnx-fleet:aws:Fleet  onnx-fleet-fleet\n( {3}│ {2}[├└]─ .*\n)*? {3}│ {2}[├└]─ aws:autoscaling\/group:Group  onnx-fleet-fleet  minSize=3 maxSize=18 healthCheckType=ELB healthCheckGracePeriod=300\n/);
+  expect(out).toMatch(/\n {3}├─ onnx-fleet:aws:Fleet  onnx-fleet-fleet\n( {3}│ .*\n)*? {3}│ {2}[├└]─ aws:autoscaling\/group:Group  onnx-fleet-fleet  minSize=3 maxSize=18 healthCheckType=ELB healthCheckGracePeriod=300\n/);
+  expect(out).toMatch(/\n {3}│ {2}├─ onnx-fleet:aws:FleetRelease  onnx-fleet-fleet-release\n {3}│ {2}│ {2}└─ pulumi-nodejs:dynamic\/fleet:Release  onnx-fleet-fleet-release  version=1 autoRollback=true checkpoints=25\/50\/100 bake=600s alarms=2\n/);
   expect(out).toContain('aws:lb/targetGroup:TargetGroup  onnx-fleet-alb-runtime  port=8080 deregistrationDelay=45 loadBalancingAlgorithmType=weighted_random healthCheck=/v2/health/ready every 5s (2/2)');
   expect(out).toContain('aws:rds/instance:Instance  onnx-fleet-db-replica-1  instanceClass=db.r6g.large availabilityZone=eu-west-1b');
 }, 60_000);
