@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildBundle, BundleResult, NODE_VERSION } from '../../packaging/build';
 import { STOP_TIMEOUT_SECONDS } from '../../runtime/contract';
-import { EXAMPLES, isReady, waitFor } from '../helpers/runtime';
+import { isReady, waitFor } from '../helpers/runtime';
+import { examplesWithZoo } from '../helpers/zoo';
 
 let out: string;
 let unpacked: string;
@@ -73,7 +74,9 @@ test('the bundled command line carries nothing of Pulumi: serve and captures are
 
 test('the unpacked bundle serves the example models with its own Node and drains on SIGTERM', async () => {
   const envFile = path.join(unpacked, 'runtime.env');
-  fs.writeFileSync(envFile, [`ONNX_FLEET_MODEL_REPOSITORY=${EXAMPLES}`, 'ONNX_FLEET_HOST=127.0.0.1', 'ONNX_FLEET_PORT=0', 'ONNX_FLEET_DRAIN_DELAY_SECONDS=1', 'ONNX_FLEET_WORKERS=1', 'ONNX_FLEET_INTRA_OP_THREADS=1'].join('\n') + '\n');
+  // The example models with the real-model zoo beside them.
+  const repository = examplesWithZoo();
+  fs.writeFileSync(envFile, [`ONNX_FLEET_MODEL_REPOSITORY=${repository}`, 'ONNX_FLEET_HOST=127.0.0.1', 'ONNX_FLEET_PORT=0', 'ONNX_FLEET_DRAIN_DELAY_SECONDS=1', 'ONNX_FLEET_WORKERS=1', 'ONNX_FLEET_INTRA_OP_THREADS=1'].join('\n') + '\n');
   // systemd's EnvironmentFile= semantics, reproduced with the shell: KEY=VALUE lines exported.
   const proc = spawn('/bin/sh', ['-c', `set -a; . "${envFile}"; set +a; exec "${path.join(unpacked, 'bin/onnx-fleet')}" serve`], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
@@ -103,11 +106,29 @@ test('the unpacked bundle serves the example models with its own Node and drains
     expect(res.status).toBe(200);
     const body = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };
     expect(body.outputs.find((o) => o.name === 'label')?.data.map(Number)).toEqual([0]);
+    // A zoo model with an INT64 scalar and recurrent state answers through the bundle too.
+    const vad = await fetch(`${url}/v2/models/silero_vad_v4/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [1, 512], data: Array.from({ length: 512 }, (_, i) => Math.sin(i / 8) / 2) },
+          { name: 'sr', datatype: 'INT64', shape: [], data: [16000] },
+          { name: 'h', datatype: 'FP32', shape: [2, 1, 64], data: new Array(128).fill(0) },
+          { name: 'c', datatype: 'FP32', shape: [2, 1, 64], data: new Array(128).fill(0) },
+        ],
+      }),
+    });
+    expect(vad.status).toBe(200);
+    const p = ((await vad.json()) as { outputs: Array<{ name: string; data: number[] }> }).outputs.find((o) => o.name === 'output')!.data[0];
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(p).toBeLessThanOrEqual(1);
     proc.kill('SIGTERM');
     await waitFor(async () => (await fetch(`${url}/v2/health/ready`).then((r) => r.status, () => 0)) !== 200, 2_000, 10);
     expect(await exited).toBe(0);
   } finally {
     proc.kill('SIGKILL');
+    fs.rmSync(repository, { recursive: true, force: true });
   }
 }, 120_000);
 

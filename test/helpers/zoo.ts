@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ZOO, ZooModel } from '../zoo/models';
+import { EXAMPLES } from './runtime';
 
 export const ZOO_CACHE = process.env.ONNX_FLEET_ZOO_CACHE ?? path.join(os.homedir(), '.cache', 'onnx-fleet', 'zoo');
 
@@ -66,4 +67,17 @@ export function addZooToRepository(dir: string, models: ZooModel[] = ZOO): void 
     fs.mkdirSync(path.join(dir, m.name, '1'), { recursive: true });
     fs.copyFileSync(files.get(m.name)!, path.join(dir, m.name, '1', 'model.onnx'));
   }
+}
+
+/**
+ * A repository with the example models and the whole zoo side by side (a temporary directory the
+ * caller removes): the protocol, drain and bundle tests serve it, so they hold with real models too.
+ */
+export function examplesWithZoo(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-examples-zoo-'));
+  for (const name of fs.readdirSync(EXAMPLES)) {
+    if (fs.statSync(path.join(EXAMPLES, name)).isDirectory()) fs.cpSync(path.join(EXAMPLES, name), path.join(dir, name), { recursive: true });
+  }
+  addZooToRepository(dir);
+  return dir;
 }

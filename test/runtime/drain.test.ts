@@ -3,8 +3,17 @@
  * readiness turns 503 at once while requests are still served for the drain delay, requests in
  * flight when the listener closes complete, and the process exits 0.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { EXAMPLES, isReady, spawnRuntime, waitFor } from '../helpers/runtime';
+import { examplesWithZoo } from '../helpers/zoo';
+
+// The example models with the real-model zoo beside them: drain holds with both served.
+let repository: string;
+beforeAll(() => {
+  repository = examplesWithZoo();
+}, 600_000);
+afterAll(() => fs.rmSync(repository, { recursive: true, force: true }));
 
 const N = 3 * 48 * 192;
 const heavyBody = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [16, 3, 48, 192], data: new Array(16 * N).fill(0.25) }] });
@@ -24,7 +33,7 @@ function request(url: string, method: string, path: string, body?: string): Prom
 }
 
 test('SIGTERM: ready 503 at once, still serving during the drain delay, in-flight requests complete, exit 0', async () => {
-  const rt = await spawnRuntime(['--model-repository', EXAMPLES, '--port', '0', '--workers', '1', '--intra-op-threads', '1', '--drain-delay', '2', '--exit-timeout', '20']);
+  const rt = await spawnRuntime(['--model-repository', repository, '--port', '0', '--workers', '1', '--intra-op-threads', '1', '--drain-delay', '2', '--exit-timeout', '20']);
   try {
     await waitFor(() => isReady(rt.url), 60_000);
     expect((await request(rt.url, 'POST', '/v2/models/iris/infer', irisBody)).status).toBe(200);
@@ -58,7 +67,7 @@ test('SIGTERM: ready 503 at once, still serving during the drain delay, in-fligh
 }, 120_000);
 
 test('requests still running when the listener closes finish before exit', async () => {
-  const rt = await spawnRuntime(['--model-repository', EXAMPLES, '--port', '0', '--workers', '1', '--intra-op-threads', '1', '--drain-delay', '0', '--exit-timeout', '30']);
+  const rt = await spawnRuntime(['--model-repository', repository, '--port', '0', '--workers', '1', '--intra-op-threads', '1', '--drain-delay', '0', '--exit-timeout', '30']);
   try {
     await waitFor(() => isReady(rt.url), 60_000);
     const inFlight = Array.from({ length: 8 }, () => request(rt.url, 'POST', '/v2/models/text-orientation/infer', heavyBody));

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Runtime } from '../../runtime/server';
 import { EXAMPLES, FIXTURES, startTestRuntime } from '../helpers/runtime';
+import { examplesWithZoo } from '../helpers/zoo';
 
 let fixtures: Runtime;
 let examples: Runtime;
@@ -19,16 +20,21 @@ function copyHealthyFixtures(): string {
   return dir;
 }
 
+let examplesRepo: string;
+
 beforeAll(async () => {
   fixtures = await startTestRuntime(FIXTURES);
-  examples = await startTestRuntime(EXAMPLES);
+  // The example models with the real-model zoo beside them: the protocol holds with both served.
+  examplesRepo = examplesWithZoo();
+  examples = await startTestRuntime(examplesRepo);
   healthyRepo = copyHealthyFixtures();
-});
+}, 600_000);
 
 afterAll(async () => {
   await fixtures?.stop();
   await examples?.stop();
   fs.rmSync(healthyRepo, { recursive: true, force: true });
+  fs.rmSync(examplesRepo, { recursive: true, force: true });
 });
 
 async function get(rt: Runtime, p: string) {
