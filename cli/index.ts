@@ -38,6 +38,12 @@ const COMMANDS: Record<string, Command> = {
     tooling: true,
     load: async () => (await import('../packaging/build')).bundleCommand,
   },
+  plan: {
+    summary: "measure one instance's capacity at an SLO",
+    example: 'onnx-fleet plan --model-repository <dir> --slo-p99-ms <ms> [--stack <name>] [--base-rps <n> --peak-rps <n>]',
+    tooling: true,
+    load: async () => (await import('../infra/scaling/plan-command')).planCommand,
+  },
   simulate: {
     summary: "replay a traffic trace through a stack's scaling",
     example: 'onnx-fleet simulate --stack <name> [--trace burst|diurnal|flash|<file.csv>] [--out <dir>]',

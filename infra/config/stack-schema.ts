@@ -169,7 +169,12 @@ export const STACK_FIELDS = {
   canaryWeight: key(int(0, 50), { default: 0, description: 'Percentage of traffic sent to the canary fleet (0 = no canary).' }),
   scaling: group(
     {
-      requestsPerTarget: key(int(1, 1_000_000), { default: 6000, description: 'ALB requests per target per minute the group aims for.' }),
+      saturationTarget: key(number(0, 10_000, 'a number of requests per inference worker above 0'), {
+        default: 4,
+        description:
+          "Average saturation signal (`onnx_fleet_saturation`: requests executing or queued per worker) the group aims for; the ASG's target tracking (10 s high-resolution metric) and the HPA track it. `onnx-fleet plan` writes it from measured capacity.",
+      }),
+      requestsPerTarget: key(int(1, 1_000_000), { default: 6000, description: 'ALB requests per target per minute the group aims for (`onnx-fleet plan` writes it from measured capacity).' }),
       cpuTarget: key(int(10, 95), { default: 60, description: 'Average CPU percent the group aims for.' }),
       predictive: key(bool(), { default: false, description: 'Add predictive scaling (forecast from CPU history).' }),
       schedules: key(list(schedule, 'a list of {name, recurrence, minSize, maxSize, desiredCapacity}'), { default: [], description: 'Scheduled actions.' }),

@@ -35,6 +35,12 @@ export interface InstanceProfile {
   saturationAtCapacity: number;
   /** Seconds from starting the runtime to ready (model load + warmup) on the measuring machine. */
   startupSeconds: number;
+  /**
+   * One open-loop step beyond the peak: what the instance still serves while it sheds. Shedding is
+   * not free (the request still crosses the network stack and the HTTP parser), so goodput falls
+   * as the offered rate grows; the simulator extrapolates this line. Absent: goodput stays at the peak.
+   */
+  overload?: { offeredRps: number; okRps: number; shedRps: number };
   ramp: RampPoint[];
 }
 
@@ -90,6 +96,15 @@ export class InstanceModel {
     this.points = risingRamp(profile);
   }
 
+  /** Requests served per second while `rps` are offered beyond the peak: the line from (peak, peak) through the measured overload step. */
+  goodput(rps: number): number {
+    const peak = this.profile.peakRps;
+    const o = this.profile.overload;
+    if (!o || rps <= peak || o.offeredRps <= peak) return peak;
+    const slope = Math.min(0, (o.okRps - peak) / (o.offeredRps - peak));
+    return Math.max(0, peak + slope * (rps - peak));
+  }
+
   /** An instance offered `rps` with `backlog` requests already queued. */
   state(rps: number, backlog: number): InstanceState {
     const peak = this.profile.peakRps;
@@ -102,9 +117,9 @@ export class InstanceModel {
         cpuPercent: interpolate(this.points, rps, (p) => p.cpuPercent),
       };
     }
-    // Overloaded: serving at the peak; what is queued waits backlog / peak on top of the peak's latency.
+    // Overloaded: serving at the goodput this rate leaves; what is queued waits backlog / peak on top of the peak's latency.
     return {
-      servedRps: peak,
+      servedRps: this.goodput(rps),
       p99Ms: atPeak((p) => p.p99Ms) + (backlog / peak) * 1000,
       saturation: atPeak((p) => p.saturation) + backlog / this.profile.workers,
       cpuPercent: atPeak((p) => p.cpuPercent),
