@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import pino from 'pino';
+import { STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
 import type { Runtime } from '../../runtime/server';
 import { sessionOptions } from '../../runtime/workers/session-options';
 import { main, ort } from '../helpers/ort';
@@ -57,13 +58,16 @@ const bytesOf = (data: Ort.Tensor['data']) => {
 let rt: Runtime;
 let repo: string;
 let files: Map<string, string>;
+let startupSeconds = 0;
 const logs: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   files = ensureZoo();
   repo = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-zoo-repo-'));
   addZooToRepository(repo);
+  const started = Date.now();
   rt = await startTestRuntime(repo, [], {}, pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) }));
+  startupSeconds = (Date.now() - started) / 1000;
 });
 
 afterAll(async () => {
@@ -81,6 +85,12 @@ test('the zoo: at least 10 models from at least 5 packages, at most two per pack
   expect(new Set(ZOO.map((m) => m.sha256)).size).toBe(ZOO.length);
   for (const m of ZOO) expect(fs.readFileSync(path.join(repo, m.name, '1', 'model.onnx')).length).toBeGreaterThan(100_000);
   expect(fs.readdirSync(repo).some((name) => fs.existsSync(path.join(repo, name, 'config.json')))).toBe(false);
+});
+
+test('loading and warming every version in every worker stays well inside the contract\'s startup budget', () => {
+  // A tenth of the budget leaves the rest for instance boot, the bundle and the repository download.
+  process.stdout.write(`zoo: ${ZOO.length} models loaded and warmed in 2 workers in ${startupSeconds.toFixed(1)} s (budget ${STARTUP_BUDGET_SECONDS} s)\n`);
+  expect(startupSeconds).toBeLessThan(STARTUP_BUDGET_SECONDS / 10);
 });
 
 test('with default settings the server is ready and no model was served unwarmed', async () => {
