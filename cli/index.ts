@@ -1,7 +1,7 @@
 /**
  * The `onnx-fleet` command line: one dispatcher, and nothing else. Each command lives with the
  * part it drives (serve → runtime/, synth → infra/, bundle → packaging/, captures →
- * runtime/capture/) and is loaded only when it runs, so `serve` never loads Pulumi.
+ * runtime/capture/, models → runtime/models/) and is loaded only when it runs, so `serve` never loads Pulumi.
  *
  * The instance bundle (packaging/build.ts) compiles this file with infra/ and packaging/ left
  * out: a tooling command run from a bundle says where to run it instead of crashing.
@@ -57,6 +57,15 @@ const COMMANDS: Record<string, Command> = {
     load: async () => {
       const { capturesCommand } = await import('../runtime/capture/captures-command');
       return (argv) => capturesCommand(argv);
+    },
+  },
+  models: {
+    summary: 'publish, canary, promote, roll back',
+    example: 'onnx-fleet models publish <dir> --model <name> --model-repository s3://bucket/prefix',
+    tooling: false,
+    load: async () => {
+      const { modelsCommand } = await import('../runtime/models/models-command');
+      return (argv) => modelsCommand(argv);
     },
   },
 };

@@ -15,6 +15,8 @@ import { protocolRoutes } from './protocol/routes';
 import type { SaturationSignal } from './scheduling/saturation';
 import { BytesBudget } from './admission/bytes-budget';
 import { defaultRequestBytesInFlight } from './config';
+import { repositoryRoutes } from './models/repository-routes';
+import type { ModelControlMode } from './config';
 
 export interface AppDeps {
   models: ModelManager;
@@ -29,6 +31,10 @@ export interface AppDeps {
   serverVersion: string;
   /** Bearer tokens required on protocol routes (health and metrics stay open). Empty or absent: no authentication. */
   authTokens?: readonly string[];
+  /** Tokens for the repository API instead of authTokens. */
+  adminTokens?: readonly string[];
+  /** Triton's model control mode (explicit: the repository API may load and unload). */
+  modelControlMode?: ModelControlMode;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -106,7 +112,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   // Before any route: its onRequest hook rejects unauthenticated requests before their body is read.
-  void app.register(authPlugin, { tokens: deps.authTokens ?? [] });
+  void app.register(authPlugin, { tokens: deps.authTokens ?? [], adminTokens: deps.adminTokens });
 
   app.get(METRICS_PATH, { config: { health: true } }, async (_req, reply) => {
     deps.saturation.refresh();
@@ -125,6 +131,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     maxBodyBytes: deps.maxBodyBytes,
     budget,
   });
+
+  void app.register(repositoryRoutes, { models: deps.models, mode: deps.modelControlMode ?? 'none' });
 
   return app;
 }

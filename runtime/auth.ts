@@ -17,6 +17,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export interface AuthOptions {
   /** Accepted bearer tokens. Empty: authentication is off. */
   tokens: readonly string[];
+  /**
+   * Tokens for the repository API (routes with config `admin: true`): when given, only these open
+   * it, and the inference tokens do not.
+   */
+  adminTokens?: readonly string[];
 }
 
 export class AuthConfigError extends Error {
@@ -102,10 +107,22 @@ function bearer(header: string | undefined): { token: string } | { problem: 'mis
   return { token: m[1] };
 }
 
+/** Reads `--admin-tokens-file` (same format and checks as the inference tokens file). */
+export async function loadAdminTokens(config: { adminTokensFile?: string }): Promise<string[]> {
+  if (config.adminTokensFile === undefined) return [];
+  try {
+    return await loadAuthTokens({ authTokensFile: config.adminTokensFile });
+  } catch (err) {
+    throw new AuthConfigError((err as Error).message.replace('--auth-tokens-file', '--admin-tokens-file'));
+  }
+}
+
 async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
-  if (opts.tokens.length === 0) return;
-  const verify = makeVerifier(opts.tokens);
-  app.log.info({ tokens: opts.tokens.length }, 'bearer-token authentication enabled on protocol routes');
+  const admin = opts.adminTokens && opts.adminTokens.length > 0 ? makeVerifier(opts.adminTokens) : undefined;
+  if (opts.tokens.length === 0 && !admin) return;
+  const inference = opts.tokens.length > 0 ? makeVerifier(opts.tokens) : undefined;
+  if (inference) app.log.info({ tokens: opts.tokens.length }, 'bearer-token authentication enabled on protocol routes');
+  if (admin) app.log.info({ tokens: opts.adminTokens!.length }, 'separate bearer tokens required on the repository API');
 
   const reject = (req: FastifyRequest, reply: FastifyReply, reason: string, header: string, message: string) => {
     req.log.info({ reason }, 'unauthenticated request rejected');
@@ -120,6 +137,8 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.config?.health) return;
+    const verify = req.routeOptions.config?.admin && admin ? admin : inference;
+    if (!verify) return;
     const found = bearer(req.headers.authorization);
     if ('problem' in found) {
       if (found.problem === 'missing') {

@@ -8,13 +8,25 @@ import path from 'node:path';
 import { parsePostgresUrl, splitUrlList } from './capture/pg-url';
 import { parseShardList } from './capture/shard-spec';
 import { machineMemoryBytes } from './admission/machine-memory';
+import { parseRepositoryLocation } from './models/repository-location';
 import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, SATURATION_METRIC } from './contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
+export type ModelControlMode = (typeof MODEL_CONTROL_MODES)[number];
+
 export interface RuntimeConfig {
+  /** A directory, or s3://bucket[/prefix][?endpoint=…] mirrored into modelCacheDir. */
   modelRepository: string;
+  /** Triton's model control mode: none (load at start only), poll (follow the repository), explicit (repository API). */
+  modelControlMode: ModelControlMode;
+  repositoryPollSecs: number;
+  /** Where an S3 repository is mirrored. */
+  modelCacheDir: string;
+  /** Bearer tokens for the repository API (load/unload/index), when it needs its own. */
+  adminTokensFile?: string;
   host: string;
   port: number;
   /** Worker threads running inference; each holds one onnxruntime session per model version. */
@@ -82,7 +94,7 @@ const cores = (): number => (typeof os.availableParallelism === 'function' ? os.
 
 /** The defaults live here and nowhere else. */
 export const OPTIONS: readonly OptionDef[] = [
-  { key: 'modelRepository', flag: 'model-repository', env: ENV.modelRepository, kind: { type: 'string', required: true }, help: 'directory laid out as <model>/<version>/model.onnx' },
+  { key: 'modelRepository', flag: 'model-repository', env: ENV.modelRepository, kind: { type: 'string', required: true }, help: 'directory laid out as <model>/<version>/model.onnx, or s3://bucket[/prefix][?endpoint=…] (credentials: the AWS chain)' },
   { key: 'host', flag: 'host', env: ENV.host, kind: { type: 'string' }, help: 'address to listen on', default: () => DEFAULT_HOST },
   { key: 'port', flag: 'port', env: ENV.port, kind: { type: 'int', min: 0, max: 65535 }, help: 'port for the protocol, health and metrics (0 = any free port)', default: () => DEFAULT_PORT },
   { key: 'workers', flag: 'workers', env: ENV.workers, kind: { type: 'int', min: 1, max: 256 }, help: 'inference worker threads (default: one per core)', default: () => cores() },
@@ -100,6 +112,10 @@ export const OPTIONS: readonly OptionDef[] = [
     default: (p) => defaultRequestBytesInFlight(p.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
   },
   { key: 'logLevel', flag: 'log-level', env: ENV.logLevel, kind: { type: 'enum', values: LOG_LEVELS }, help: 'pino log level', default: () => 'info' },
+  { key: 'modelControlMode', flag: 'model-control-mode', env: ENV.modelControlMode, kind: { type: 'enum', values: MODEL_CONTROL_MODES }, help: 'none: load at start; poll: follow repository changes; explicit: POST /v2/repository/models/<m>/load|unload', default: () => 'none' },
+  { key: 'repositoryPollSecs', flag: 'repository-poll-secs', env: ENV.repositoryPollSecs, kind: { type: 'int', min: 1, max: 86_400 }, help: 'poll mode: seconds between repository scans', default: () => 15 },
+  { key: 'modelCacheDir', flag: 'model-cache-dir', env: ENV.modelCacheDir, kind: { type: 'string' }, help: 'local copy of an S3 model repository', default: () => path.join(os.tmpdir(), 'onnx-fleet-model-cache') },
+  { key: 'adminTokensFile', flag: 'admin-tokens-file', env: ENV.adminTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) for the repository API instead of the inference tokens' },
   { key: 'authTokensFile', flag: 'auth-tokens-file', env: ENV.authTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) required on inference and metadata routes' },
   { key: 'authTokens', flag: 'auth-tokens', env: ENV.authTokens, kind: { type: 'string' }, help: 'comma-separated bearer tokens (alternative to --auth-tokens-file)' },
   { key: 'captureJournalDir', flag: 'capture-journal-dir', env: ENV.captureJournalDir, kind: { type: 'string' }, help: 'data capture: journal directory (fsync\'d spool, replayed on start); turns capture on' },
@@ -183,7 +199,13 @@ export function loadRuntimeConfig(argv: readonly string[], env: NodeJS.ProcessEn
     if (value !== undefined) partial[def.key] = value;
   }
   const config = partial as unknown as RuntimeConfig;
-  config.modelRepository = path.resolve(config.modelRepository);
+  try {
+    const location = parseRepositoryLocation(config.modelRepository, env);
+    config.modelRepository = location.kind === 'dir' ? location.dir : config.modelRepository.trim();
+  } catch (err) {
+    throw new ConfigError(`--model-repository: ${(err as Error).message}`);
+  }
+  config.modelCacheDir = path.resolve(config.modelCacheDir);
   const available = cores();
   if (config.workers * config.intraOpThreads > available) {
     throw new ConfigError(

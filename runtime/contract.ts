@@ -108,6 +108,10 @@ export const QUEUE_WAIT_WINDOW_MS = SATURATION_METRIC.periodSeconds * 1000;
 /** Every environment variable the runtime reads. Instances and pods configure the runtime only through these. */
 export const ENV = {
   modelRepository: 'ONNX_FLEET_MODEL_REPOSITORY',
+  modelControlMode: 'ONNX_FLEET_MODEL_CONTROL_MODE',
+  repositoryPollSecs: 'ONNX_FLEET_REPOSITORY_POLL_SECS',
+  modelCacheDir: 'ONNX_FLEET_MODEL_CACHE_DIR',
+  adminTokensFile: 'ONNX_FLEET_ADMIN_TOKENS_FILE',
   host: 'ONNX_FLEET_HOST',
   port: 'ONNX_FLEET_PORT',
   drainDelaySeconds: 'ONNX_FLEET_DRAIN_DELAY_SECONDS',

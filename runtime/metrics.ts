@@ -37,6 +37,11 @@ export class RuntimeMetrics {
   readonly cloudwatchLastSuccess = new Gauge({ name: 'onnx_fleet_cloudwatch_last_success_timestamp_seconds', help: 'Unix time of the last accepted PutMetricData call (0: none yet)', registers: [this.registry] });
   readonly requestBytesInFlight = new Gauge({ name: 'onnx_fleet_request_bytes_in_flight', help: 'Bytes of request bodies held (reserved against --max-request-bytes-in-flight)', registers: [this.registry] });
   readonly requestBytesBudget = new Gauge({ name: 'onnx_fleet_request_bytes_budget', help: 'The request bytes budget (--max-request-bytes-in-flight)', registers: [this.registry] });
+  // Model releases (runtime/models): loads refused or failed, repository polls, the per-model canary.
+  readonly loadFailures = new Counter({ name: 'onnx_fleet_model_load_failures_total', help: 'Model version loads that failed (reason=load) or were refused for lack of memory (reason=memory); the versions serving kept serving', labelNames: [...MODEL_LABELS, 'reason'], registers: [this.registry] });
+  readonly repositoryPolls = new Counter({ name: 'onnx_fleet_repository_polls_total', help: 'Model repository polls by result (ok, failed: the repository could not be read and nothing changed)', labelNames: ['result'], registers: [this.registry] });
+  readonly canaryWeight = new Gauge({ name: 'onnx_fleet_model_canary_weight_percent', help: 'Share of requests routed to the per-model canary version (release.json), 0 once routed out', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly canaryRoutedOut = new Gauge({ name: 'onnx_fleet_model_canary_routed_out', help: '1 when the per-model canary version was taken out of routing for exceeding its bounds', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
 
   // Data capture (runtime/capture): never on the inference path's critical section.

@@ -6,12 +6,13 @@
 import pino, { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app';
-import { loadAuthTokens } from './auth';
+import { loadAdminTokens, loadAuthTokens } from './auth';
 import type { RuntimeConfig } from './config';
 import { Lifecycle } from './lifecycle';
 import { RuntimeMetrics } from './metrics';
 import { ModelManager } from './models/model-manager';
 import { WorkerPool } from './workers/worker-pool';
+import { openRepositorySource, startPolling } from './models/repository-poller';
 import { captureRoutes, startCapture } from './capture/runtime-capture';
 import { SaturationSignal } from './scheduling/saturation';
 import type { CloudWatchPublisher } from './cloudwatch-publisher';
@@ -54,12 +55,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export async function startRuntime(config: RuntimeConfig, logger = createLogger(config.logLevel)): Promise<Runtime> {
   const authTokens = await loadAuthTokens(config);
+  const adminTokens = await loadAdminTokens(config);
   const metrics = new RuntimeMetrics();
   const lifecycle = new Lifecycle();
   const pool = new WorkerPool({ workers: config.workers });
-  const models = new ModelManager({ repository: config.modelRepository, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
+  const source = openRepositorySource(config.modelRepository, config.modelCacheDir, logger, metrics);
+  const models = new ModelManager({ repository: source.dir, sync: source.sync, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
   const saturation = new SaturationSignal(models, config.workers, metrics);
-  const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, maxRequestBytesInFlight: config.maxRequestBytesInFlight, serverVersion: VERSION, authTokens });
+  const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, maxRequestBytesInFlight: config.maxRequestBytesInFlight, serverVersion: VERSION, authTokens, adminTokens, modelControlMode: config.modelControlMode });
   const publisher = config.autoScalingGroupName ? await startCloudWatchPublisher(config, saturation, metrics, logger) : undefined;
   // Data capture (when configured): replays its journal and starts flushing before the port opens.
   const capture = await startCapture(config, logger, metrics);
@@ -70,8 +73,15 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
 
   // Like Triton, load (and warm) every model before opening the port: a process that is not yet
   // listening refuses connections, which load balancers retry elsewhere, instead of answering 503.
-  logger.info({ workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository }, 'loading models');
-  await models.loadAll();
+  logger.info({ workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository, modelControlMode: config.modelControlMode }, 'loading models');
+  try {
+    await models.loadAll();
+  } catch (err) {
+    await pool.close();
+    source.close();
+    throw err;
+  }
+  const stopPolling = config.modelControlMode === 'poll' ? startPolling(() => models.refresh(), config.repositoryPollSecs, logger) : () => undefined;
   lifecycle.to('serving');
   if (models.allReady) logger.info({ models: models.list().map((m) => m.name) }, 'models ready');
   else logger.error({ reasons: models.notReadyReasons() }, 'not ready: some models have no version that loads; readiness stays 503');
@@ -83,6 +93,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
 
   const stop = async (options: { skipDrain?: AbortSignal } = {}): Promise<boolean> => {
     lifecycle.to('draining');
+    stopPolling();
     logger.info({ drainDelaySeconds: config.drainDelaySeconds }, 'draining: readiness now 503, still serving');
     await sleep(config.drainDelaySeconds * 1000, options.skipDrain);
     lifecycle.to('closing');
@@ -100,6 +111,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
     await publisher?.stop();
     models.close();
     await pool.close();
+    source.close();
     // Flush captured records within the stop margin; what is left stays in the fsync'd journal for the next start.
     await capture?.close(4000);
     logger.info('stopped');

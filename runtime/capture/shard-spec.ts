@@ -7,14 +7,13 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseS3Location, S3Location } from '../s3-location';
 
 export type ShardSpec =
   | { kind: 'file'; id: string; dir: string }
-  | { kind: 's3'; id: string; bucket: string; prefix: string; endpoint?: string; region: string; forcePathStyle: boolean };
+  | ({ kind: 's3'; id: string } & S3Location);
 
 export class ShardSpecError extends Error {}
-
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function parseShardSpec(text: string): ShardSpec {
   const raw = text.trim();
@@ -29,34 +28,13 @@ export function parseShardSpec(text: string): ShardSpec {
     return { kind: 'file', id: `file://${dir}`, dir };
   }
   if (raw.startsWith('s3://')) {
-    let url: URL;
+    let loc: S3Location;
     try {
-      url = new URL(raw);
-    } catch {
-      throw new ShardSpecError(`shard ${JSON.stringify(raw)}: not a valid URL; expected s3://bucket[/prefix][?endpoint=…&region=…&force_path_style=true]`);
+      loc = parseS3Location(raw, 'shard');
+    } catch (err) {
+      throw new ShardSpecError((err as Error).message);
     }
-    const bucket = url.hostname;
-    if (!BUCKET.test(bucket)) throw new ShardSpecError(`shard ${JSON.stringify(raw)}: ${JSON.stringify(bucket)} is not a valid bucket name`);
-    let prefix = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
-    if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
-    const known = ['endpoint', 'region', 'force_path_style'];
-    for (const k of url.searchParams.keys()) {
-      if (!known.includes(k)) throw new ShardSpecError(`shard ${JSON.stringify(raw)}: unknown parameter ${JSON.stringify(k)}; known: ${known.join(', ')}`);
-    }
-    const endpoint = url.searchParams.get('endpoint') ?? undefined;
-    if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) throw new ShardSpecError(`shard ${JSON.stringify(raw)}: endpoint ${JSON.stringify(endpoint)} must be an http(s) URL`);
-    const fps = url.searchParams.get('force_path_style');
-    if (fps !== null && fps !== 'true' && fps !== 'false') throw new ShardSpecError(`shard ${JSON.stringify(raw)}: force_path_style must be true or false`);
-    return {
-      kind: 's3',
-      id: `s3://${bucket}/${prefix}`,
-      bucket,
-      prefix,
-      endpoint,
-      region: url.searchParams.get('region') ?? process.env.AWS_REGION ?? 'us-east-1',
-      // S3-compatible servers (s3rver, MinIO) usually need path-style addressing.
-      forcePathStyle: fps === null ? endpoint !== undefined : fps === 'true',
-    };
+    return { kind: 's3', id: `s3://${loc.bucket}/${loc.prefix}`, ...loc };
   }
   throw new ShardSpecError(`shard ${JSON.stringify(raw)}: expected file:///absolute/dir or s3://bucket[/prefix][?endpoint=…]`);
 }

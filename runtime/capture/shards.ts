@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ShardSpec } from './shard-spec';
+import { s3Client } from '../s3-client';
 
 const fsyncFd = promisify(fs.fsync);
 
@@ -113,17 +114,8 @@ export class S3Shard implements Shard {
 
   constructor(private readonly spec: Extract<ShardSpec, { kind: 's3' }>, options: S3ShardOptions = {}) {
     this.id = spec.id;
-    this.client = new S3Client({
-      region: spec.region,
-      endpoint: spec.endpoint,
-      forcePathStyle: spec.forcePathStyle,
-      // Retries are the journal's job (with backoff, across restarts); the SDK must fail fast.
-      maxAttempts: 1,
-      // Plain Content-MD5-free puts that every S3-compatible server understands.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 2000, requestTimeout: options.requestTimeoutMs ?? 10_000 },
-    });
+    // Retries are the journal's job (with backoff, across restarts); the SDK must fail fast.
+    this.client = s3Client(spec, { maxAttempts: 1, connectTimeoutMs: options.connectTimeoutMs ?? 2000, requestTimeoutMs: options.requestTimeoutMs ?? 10_000 });
   }
 
   private key(key: string): string {

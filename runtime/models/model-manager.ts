@@ -25,7 +25,9 @@ import { signatureFromMetadata } from './ort-types';
 import { checkExternalData, checkTensorsOnly, describeLoadFailure } from './load-checks';
 import { OnnxGraphInfo, readOnnxGraph } from './onnx-graph';
 import { automaticCandidates, explicitFeeds } from './warmup';
-import { ModelEntry, VersionEntry, scanRepository } from './repository';
+import { ModelEntry, VersionEntry, scanModel, scanRepository } from './repository';
+import { CanaryRoute } from './canary';
+import { MemoryCheck } from './memory-check';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
 
@@ -33,9 +35,14 @@ export interface ModelVersion {
   model: string;
   version: number;
   file: string;
+  /** Identifies this load of the version (its files and config): see VersionEntry.digest. */
+  digest: string;
+  bytes: number;
+  /** Session key in the workers: "<model>@<version>#<digest>", so a reload never collides with the copy serving. */
+  key: string;
   config: ModelConfig;
   state: VersionState;
-  /** Why the version is UNAVAILABLE. */
+  /** Why the version is UNAVAILABLE, or why a newer copy of a READY version failed to replace it. */
   reason?: string;
   signature?: ModelSignature;
   /** How batches are sized: the config's preferred sizes, or the size calibration measured best. */
@@ -49,10 +56,14 @@ export interface ModelVersion {
 export interface Model {
   name: string;
   config: ModelConfig;
-  /** Newest first. */
+  /** Served versions (READY) and versions that failed (UNAVAILABLE), newest first. Routing never sees a LOADING one. */
   versions: ModelVersion[];
   /** Set when the model as a whole cannot be served (bad config.json, no versions on disk). */
   error?: string;
+  /** Unloaded through the repository API: not served, and not counted by readiness. */
+  unloaded?: boolean;
+  /** The per-model canary (release.json), when one is loaded. */
+  canary?: CanaryRoute;
 }
 
 /** Wall time batch calibration spends per candidate size (all workers at once). */
@@ -64,11 +75,15 @@ export const AUTOMATIC_WARMUP_BUDGET_MS = 20_000;
 const describeFeeds = (feeds: WireTensor[]) => feeds.map((t) => `${t.name}[${t.dims.join(',')}]`).join(' ');
 
 export interface ModelManagerDeps {
+  /** The local directory scanned (for an S3 repository: its cache). */
   repository: string;
   pool: WorkerPool;
   metrics: RuntimeMetrics;
   logger: Logger;
   intraOpThreads: number;
+  /** Brings `repository` up to date with a remote one before each scan (S3); absent for local directories. */
+  sync?: () => Promise<unknown>;
+  memory?: MemoryCheck;
 }
 
 /**
@@ -89,50 +104,242 @@ export class ModelManager {
   private models = new Map<string, Model>();
   readonly dispatcher: Dispatcher;
   private loading = true;
+  /** Reconciliations run one at a time (poll ticks, explicit loads and unloads queue behind each other). */
+  private serial: Promise<unknown> = Promise.resolve();
+  private readonly memory: MemoryCheck;
+  /** Versions being drained and unloaded. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(private readonly deps: ModelManagerDeps) {
     this.dispatcher = new Dispatcher(deps.pool);
+    this.memory = deps.memory ?? new MemoryCheck();
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(work, work);
+    this.serial = next.catch(() => undefined);
+    return next;
   }
 
   /** Scans the repository and loads every selected version in every worker. Never throws for one model. */
   async loadAll(): Promise<void> {
-    const entries = scanRepository(this.deps.repository);
-    if (entries.length === 0) this.deps.logger.warn({ repository: this.deps.repository }, 'model repository holds no models');
-    for (const entry of entries) this.models.set(entry.name, this.toModel(entry));
-    await Promise.all(entries.map((entry) => this.loadModel(this.models.get(entry.name)!, entry.fallbacks)));
+    await this.exclusive(async () => {
+      await this.deps.sync?.();
+      const entries = scanRepository(this.deps.repository);
+      if (entries.length === 0) this.deps.logger.warn({ repository: this.deps.repository }, 'model repository holds no models');
+      await Promise.all(entries.map((entry) => this.reconcile(entry)));
+    });
     this.loading = false;
+    // From now on a load happens beside serving: one worker at a time, so the others keep serving.
+    this.deps.pool.loadOneAtATime = true;
     for (const model of this.models.values()) {
       if (model.error) this.deps.logger.error({ model: model.name, reason: model.error }, 'model cannot be served');
     }
   }
 
-  private toModel(entry: ModelEntry): Model {
-    return { name: entry.name, config: entry.config, error: entry.error, versions: entry.versions.map((v) => this.newVersion(entry.name, entry.config, v)) };
-  }
-
-  private newVersion(model: string, config: ModelConfig, v: VersionEntry): ModelVersion {
-    return { model, version: v.version, file: v.file, config, state: 'LOADING' };
+  /**
+   * Brings every model to what the repository holds now (poll mode's tick): new versions are loaded
+   * and warmed beside the serving ones, then traffic switches; removed or superseded versions drain
+   * and unload; new models load, removed models unload. Returns what changed, for logs and tests.
+   */
+  refresh(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.deps.sync?.();
+      const entries = scanRepository(this.deps.repository);
+      const names = new Set(entries.map((e) => e.name));
+      for (const entry of entries) if (!this.models.get(entry.name)?.unloaded) await this.reconcile(entry);
+      for (const model of this.models.values()) {
+        if (!names.has(model.name) && !model.unloaded) {
+          this.deps.logger.info({ model: model.name }, 'model removed from the repository; unloading it');
+          this.unloadModel(model, 'removed from the repository');
+          this.models.delete(model.name);
+        }
+      }
+    });
   }
 
   /**
-   * Loads a model's chosen versions; each one that fails is replaced by the next older version on
-   * disk (`fallbacks`, non-empty only under a `latest` policy) until enough load or none is left.
+   * Triton's explicit load: (re)loads one model from the repository, optionally with a config
+   * override (the JSON of a config.json). Resolves with the model; its versions say what happened.
    */
-  private async loadModel(model: Model, fallbacks: VersionEntry[]): Promise<void> {
-    await Promise.all(model.versions.map((v) => this.loadVersion(v)));
-    const older = [...fallbacks];
-    let failed = model.versions.filter((v) => v.state === 'UNAVAILABLE');
-    while (failed.length > 0 && older.length > 0) {
-      const next = older.splice(0, failed.length).map((e) => this.newVersion(model.name, model.config, e));
-      this.deps.logger.warn({ model: model.name, failed: failed.map((v) => v.version), trying: next.map((v) => v.version) }, 'newest version(s) failed to load; trying the next older version(s) on disk');
-      model.versions.push(...next);
-      await Promise.all(next.map((v) => this.loadVersion(v)));
-      failed = next.filter((v) => v.state === 'UNAVAILABLE');
-    }
+  load(name: string, configOverride?: string): Promise<{ model: Model; problem?: string }> {
+    return this.exclusive(async () => {
+      await this.deps.sync?.();
+      const entry = scanModel(this.deps.repository, name, configOverride);
+      const model = this.models.get(name);
+      if (model) model.unloaded = false;
+      const problem = await this.reconcile(entry);
+      return { model: this.models.get(name)!, problem };
+    });
   }
 
-  private async loadVersion(v: ModelVersion): Promise<void> {
-    const key = `${v.model}@${v.version}`;
+  /** Triton's explicit unload: the model stops taking requests; queued and running ones finish; then its sessions go. */
+  unload(name: string): Promise<void> {
+    return this.exclusive(async () => {
+      const model = this.model(name);
+      this.unloadModel(model, 'unloaded through the repository API');
+    });
+  }
+
+  private unloadModel(model: Model, why: string): void {
+    const old = model.versions;
+    const canary = model.canary;
+    model.versions = [];
+    model.canary = undefined;
+    model.unloaded = true;
+    model.error = why;
+    for (const v of old) if (v.state === 'READY') this.retire(v);
+    if (canary) this.retire(canary.version);
+  }
+
+  /** Resolves once every retiring version has drained and unloaded (tests, and the stop sequence). */
+  async settled(): Promise<void> {
+    await this.serial;
+    while (this.retiring.size > 0) await Promise.all([...this.retiring]);
+  }
+
+  /**
+   * Make-before-break for one model. Walks the candidate versions newest first and keeps the first
+   * N that are READY (an unchanged served copy, or a new one loaded and warmed now in every worker
+   * while the old copy keeps serving). A version that fails stays UNAVAILABLE with its reason and
+   * is not tried again until its files change; whatever served before keeps serving. Then one
+   * assignment switches routing, and the versions no longer kept drain and unload.
+   */
+  private async reconcile(entry: ModelEntry): Promise<string | undefined> {
+    let model = this.models.get(entry.name);
+    if (!model) {
+      model = { name: entry.name, config: entry.config, versions: [] };
+      this.models.set(entry.name, model);
+    }
+    const served = model.versions.filter((v) => v.state === 'READY');
+    if (entry.error) {
+      if (served.length > 0) {
+        // A broken config.json or release.json never takes down what serves: keep it, say why.
+        this.deps.logger.error({ model: entry.name, reason: entry.error }, 'repository change not applied; the versions serving keep serving');
+        for (const v of served) v.reason = `latest repository change not applied: ${entry.error}`;
+        return `${entry.error} (versions ${served.map((v) => v.version).join(', ')} keep serving)`;
+      }
+      model.error = entry.error;
+      return entry.error;
+    }
+    model.error = undefined;
+    model.config = entry.config;
+    const previous = model.versions;
+    const failed = (version: number, digest: string) => previous.find((v) => v.version === version && v.digest === digest && v.state === 'UNAVAILABLE');
+    const latestLike = entry.release !== undefined || 'latest' in entry.config.versionPolicy;
+    const want = latestLike ? entry.versions.length : Number.POSITIVE_INFINITY;
+    const candidates = latestLike ? [...entry.versions, ...entry.fallbacks] : entry.versions;
+    const keep: ModelVersion[] = [];
+    const unavailable: ModelVersion[] = [];
+    const problems: string[] = [];
+    for (const e of candidates) {
+      if (keep.length >= want) break;
+      const current = served.find((v) => v.version === e.version);
+      if (current && current.digest === e.digest) {
+        current.reason = undefined;
+        keep.push(current);
+        continue;
+      }
+      const stillBroken = failed(e.version, e.digest);
+      if (stillBroken) {
+        // Not retried until its files change.
+        if (current) keep.push(current);
+        else unavailable.push(stillBroken);
+        continue;
+      }
+      const next = this.newVersion(entry.name, entry.config, e);
+      if (await this.loadVersion(next)) {
+        keep.push(next);
+      } else if (current) {
+        current.reason = `a changed copy failed to load and was not swapped in: ${next.reason}`;
+        keep.push(current);
+        unavailable.push(next);
+        problems.push(`version ${next.version}: ${next.reason}`);
+      } else {
+        unavailable.push(next);
+        problems.push(`version ${next.version}: ${next.reason}`);
+      }
+    }
+    const canary = await this.reconcileCanary(model, entry);
+    // The switch: one assignment. Requests already queued on a version finish on it.
+    const list = [...keep, ...unavailable.filter((u) => !keep.some((k) => k.version === u.version && k.state === 'READY' && k.digest === u.digest))];
+    model.versions = list.sort((a, b) => b.version - a.version || (a.state === 'READY' ? -1 : 1));
+    const oldCanary = model.canary;
+    model.canary = canary;
+    const keptKeys = new Set([...keep.map((v) => v.key), ...(canary ? [canary.version.key] : [])]);
+    for (const v of served) if (!keptKeys.has(v.key)) this.retire(v);
+    if (oldCanary && !keptKeys.has(oldCanary.version.key)) this.retire(oldCanary.version);
+    if (previous.some((v) => !keptKeys.has(v.key) && v.state === 'READY') || keep.some((v) => !served.includes(v))) {
+      this.deps.logger.info({ model: model.name, serving: keep.map((v) => v.version), canary: canary ? canary.version.version : null, unavailable: unavailable.map((v) => v.version) }, 'model versions switched');
+    }
+    if (keep.length === 0) return problems.join('; ') || 'no version loads';
+    return problems.length > 0 ? `${problems.join('; ')} (versions ${keep.map((v) => v.version).join(', ')} keep serving)` : undefined;
+  }
+
+  /** Loads the release manifest's canary version beside the stable one (or keeps the one loaded). */
+  private async reconcileCanary(model: Model, entry: ModelEntry): Promise<CanaryRoute | undefined> {
+    const spec = entry.release?.canary;
+    if (!spec) return undefined;
+    if (!entry.canary) {
+      this.deps.logger.error({ model: model.name, version: spec.version }, 'release.json names a canary version that is not in the repository; no canary');
+      return undefined;
+    }
+    const current = model.canary;
+    if (current && current.version.digest === entry.canary.digest && current.version.state === 'READY') {
+      current.update(spec);
+      return current;
+    }
+    const v = this.newVersion(model.name, entry.config, entry.canary);
+    if (!(await this.loadVersion(v))) {
+      this.deps.logger.error({ model: model.name, version: spec.version, reason: v.reason }, 'canary version failed to load; no canary');
+      return undefined;
+    }
+    return new CanaryRoute(model.name, v, spec, this.deps.metrics, this.deps.logger);
+  }
+
+  /** Drains a version no longer routed to (its queued and running requests finish on it), then unloads it everywhere. */
+  private retire(v: ModelVersion): void {
+    const done = (async () => {
+      while ((v.queue?.pending ?? 0) > 0) await new Promise((r) => setTimeout(r, 5));
+      if (v.executor) this.dispatcher.remove(v.executor);
+      await this.deps.pool.unloadEverywhere(v.key);
+      v.state = 'UNAVAILABLE';
+      v.reason = 'unloaded';
+      this.deps.metrics.modelReady.set({ model: v.model, version: String(v.version) }, this.isServed(v.model, v.version) ? 1 : 0);
+      this.deps.logger.info({ model: v.model, version: v.version }, 'model version drained and unloaded');
+    })();
+    this.retiring.add(done);
+    void done.finally(() => this.retiring.delete(done));
+  }
+
+  private isServed(name: string, version: number): boolean {
+    const m = this.models.get(name);
+    return !!m && (m.versions.some((v) => v.version === version && v.state === 'READY') || m.canary?.version.version === version);
+  }
+
+  private newVersion(model: string, config: ModelConfig, v: VersionEntry): ModelVersion {
+    return { model, version: v.version, file: v.file, digest: v.digest, bytes: v.bytes, key: `${model}@${v.version}#${v.digest}`, config, state: 'LOADING' };
+  }
+
+  /** Loads a version in every worker; true when it is READY. Never throws. */
+  private async loadVersion(v: ModelVersion): Promise<boolean> {
+    const refusal = this.memory.refuse(v.bytes, this.deps.pool.size);
+    if (refusal) {
+      v.state = 'UNAVAILABLE';
+      v.reason = `not loaded: ${refusal}`;
+      this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'memory' });
+      this.deps.logger.error({ model: v.model, version: v.version, reason: v.reason }, 'model version not loaded: it would not fit in memory');
+      return false;
+    }
+    const rssBefore = process.memoryUsage.rss();
+    await this.loadSessions(v);
+    if (v.state === 'READY' && !this.loading) this.memory.observe(v.bytes, this.deps.pool.size, process.memoryUsage.rss() - rssBefore);
+    if (v.state !== 'READY') this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'load' });
+    return v.state === 'READY';
+  }
+
+  private async loadSessions(v: ModelVersion): Promise<void> {
+    const key = v.key;
     const log = this.deps.logger.child({ model: v.model, version: v.version });
     const session = { key, file: v.file, intraOpThreads: v.config.intraOpThreads ?? this.deps.intraOpThreads };
     const labels = { model: v.model, version: String(v.version) };
@@ -170,7 +377,7 @@ export class ModelManager {
         v.warmed = false;
       }
       v.signature = signature;
-      v.queue = new ModelQueue(key, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }));
+      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }));
       stage = 'failed its batch calibration';
       const policy = await this.calibratedPolicy(v, session, batchPolicy(v.config, signature, log), warmFeeds, log);
       v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), policy);
@@ -254,10 +461,10 @@ export class ModelManager {
     return !model.error && model.versions.some((v) => v.state === 'READY');
   }
 
-  /** True when every model has at least one READY version (the readiness rule above). */
+  /** True when every model (but those unloaded through the repository API) has at least one READY version. */
   get allReady(): boolean {
     if (this.loading) return false;
-    for (const model of this.models.values()) if (!ModelManager.servable(model)) return false;
+    for (const model of this.models.values()) if (!model.unloaded && !ModelManager.servable(model)) return false;
     return true;
   }
 
@@ -266,7 +473,7 @@ export class ModelManager {
     if (this.loading) return ['models are loading'];
     const reasons: string[] = [];
     for (const model of this.models.values()) {
-      if (ModelManager.servable(model)) continue;
+      if (model.unloaded || ModelManager.servable(model)) continue;
       if (model.error) reasons.push(`${model.name}: ${model.error}`);
       for (const v of model.versions) reasons.push(`${model.name}/${v.version}: ${v.reason ?? v.state}`);
     }
@@ -297,24 +504,34 @@ export class ModelManager {
   }
 
   /**
-   * The version a request addresses: the given one, or the newest READY one. Unknown → 404,
-   * known but not ready → 503 with the reason.
+   * The version a request addresses: the given one, or the serving one (newest READY), or with a
+   * per-model canary its version for its weight of the requests. Unknown → 404, known but not
+   * ready → 503 with the reason.
    */
   version(name: string, version?: string): ModelVersion {
     const model = this.model(name);
     if (version === undefined) {
+      if (model.canary?.pick()) return model.canary.version;
       const ready = model.versions.find((v) => v.state === 'READY');
       if (ready) return ready;
       const why = model.error ?? model.versions.map((v) => `version ${v.version}: ${v.reason ?? v.state}`).join('; ');
       throw unavailable(`model '${name}' has no ready version (${why})`);
     }
-    const v = /^[1-9]\d*$/.test(version) ? model.versions.find((x) => x.version === Number(version)) : undefined;
+    const v = /^[1-9]\d*$/.test(version) ? (model.versions.find((x) => x.version === Number(version)) ?? (model.canary?.version.version === Number(version) ? model.canary.version : undefined)) : undefined;
     if (!v) {
-      const served = model.versions.map((x) => x.version).join(', ') || 'none';
+      const served = [...model.versions.map((x) => x.version), ...(model.canary ? [model.canary.version.version] : [])].sort((a, b) => b - a).join(', ') || 'none';
       throw notFound(`unknown version '${version}' of model '${name}'; versions served: ${served}`);
     }
     if (v.state !== 'READY') throw unavailable(`model '${name}' version ${v.version} is not ready: ${v.reason ?? v.state}`);
     return v;
+  }
+
+  /** An inference outcome, for the per-model canary's comparison (failures: 5xx and execution errors). */
+  observe(v: ModelVersion, ok: boolean, latencyUs: number): void {
+    const canary = this.models.get(v.model)?.canary;
+    if (!canary) return;
+    if (canary.version === v) canary.observe(true, ok, latencyUs);
+    else canary.observe(false, ok, latencyUs);
   }
 
   /** Queues a validated request for a READY version. */
@@ -328,7 +545,10 @@ export class ModelManager {
   /** Requests queued or executing over all models. */
   get pending(): number {
     let n = 0;
-    for (const m of this.models.values()) for (const v of m.versions) n += v.queue?.pending ?? 0;
+    for (const m of this.models.values()) {
+      for (const v of m.versions) n += v.queue?.pending ?? 0;
+      n += m.canary?.version.queue?.pending ?? 0;
+    }
     return n;
   }
 

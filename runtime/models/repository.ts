@@ -3,8 +3,10 @@
  * versions and an optional `<repo>/<model>/config.json`. Problems with one model are recorded
  * on that model (and served as "not ready" with the reason), never thrown for the whole repository.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseReleaseManifest, ReleaseManifest, RELEASE_MANIFEST } from './release-manifest';
 import { DEFAULT_MODEL_CONFIG, ModelConfig, ModelConfigError, parseModelConfig, selectVersions } from './model-config';
 
 export const MODEL_FILENAME = 'model.onnx';
@@ -13,6 +15,13 @@ export interface VersionEntry {
   version: number;
   /** Absolute path of model.onnx (may not exist: that is a load failure reported on the version). */
   file: string;
+  /**
+   * Changes whenever the version's files or its model's config.json do (names, sizes, mtimes): a
+   * changed version is loaded again, and a version that failed is retried only once it changed.
+   */
+  digest: string;
+  /** Bytes of the version's files (the memory check's starting point). */
+  bytes: number;
 }
 
 export interface ModelEntry {
@@ -28,6 +37,10 @@ export interface ModelEntry {
   fallbacks: VersionEntry[];
   /** Set when the model as a whole cannot be served (bad config.json, no versions). */
   error?: string;
+  /** The release manifest's canary version, when it is on disk. */
+  canary?: VersionEntry;
+  /** `<model>/release.json`: pins the stable version and declares a canary (release-manifest.ts). */
+  release?: ReleaseManifest;
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -46,20 +59,63 @@ export function scanRepository(root: string): ModelEntry[] {
   return models;
 }
 
-function scanModel(root: string, name: string): ModelEntry {
+/** Stat-based digest of a version directory plus its model's config text. */
+function versionDigest(dir: string, configText: string): { digest: string; bytes: number } {
+  const h = createHash('sha256').update(configText).update('\0');
+  let bytes = 0;
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) {
+        const st = fs.statSync(path.join(dir, r));
+        bytes += st.size;
+        h.update(`${r}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
+      }
+    }
+  };
+  walk('');
+  return { digest: h.digest('hex').slice(0, 16), bytes };
+}
+
+/**
+ * Scans one model; `configOverride` (the body of an explicit load) replaces its config.json.
+ */
+export function scanModel(root: string, name: string, configOverride?: string): ModelEntry {
   const dir = path.join(root, name);
   const entry: ModelEntry = { name, dir, config: DEFAULT_MODEL_CONFIG, versions: [], fallbacks: [] };
   if (!MODEL_NAME.test(name)) {
     entry.error = `model directory name ${JSON.stringify(name)} is not a valid model name (letters, digits, '_', '.', '-')`;
     return entry;
   }
+  if (!fs.existsSync(dir)) {
+    entry.error = `no model directory ${dir}`;
+    return entry;
+  }
   const configPath = path.join(dir, 'config.json');
-  if (fs.existsSync(configPath)) {
+  let configText = '';
+  if (configOverride !== undefined || fs.existsSync(configPath)) {
+    configText = configOverride ?? fs.readFileSync(configPath, 'utf8');
     try {
-      entry.config = parseModelConfig(fs.readFileSync(configPath, 'utf8'));
+      entry.config = parseModelConfig(configText);
     } catch (err) {
       const reason = err instanceof ModelConfigError ? err.message : String(err);
-      entry.error = `${configPath}: ${reason}`;
+      entry.error = `${configOverride !== undefined ? 'config override' : configPath}: ${reason}`;
+      return entry;
+    }
+  }
+  const releasePath = path.join(dir, RELEASE_MANIFEST);
+  if (fs.existsSync(releasePath)) {
+    try {
+      entry.release = parseReleaseManifest(fs.readFileSync(releasePath, 'utf8'), releasePath);
+    } catch (err) {
+      entry.error = (err as Error).message;
       return entry;
     }
   }
@@ -67,17 +123,23 @@ function scanModel(root: string, name: string): ModelEntry {
     .readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && /^[1-9]\d*$/.test(d.name))
     .map((d) => Number(d.name));
-  const chosen = selectVersions(entry.config.versionPolicy, found);
+  // A release manifest pins what is served: its stable version (older ones are its fallbacks).
+  const chosen = entry.release ? found.filter((v) => v === entry.release!.stable) : selectVersions(entry.config.versionPolicy, found);
   if (chosen.length === 0) {
     entry.error =
       found.length === 0
         ? `no version directories in ${dir} (expected ${dir}/<version>/${MODEL_FILENAME} with a numeric version)`
-        : `version policy ${JSON.stringify(entry.config.versionPolicy)} selects none of the versions on disk (${found.join(', ')})`;
+        : entry.release
+          ? `${releasePath} names stable version ${entry.release.stable}, which is not in ${dir} (versions: ${found.join(', ')})`
+          : `version policy ${JSON.stringify(entry.config.versionPolicy)} selects none of the versions on disk (${found.join(', ')})`;
     return entry;
   }
-  const toEntry = (version: number): VersionEntry => ({ version, file: path.join(dir, String(version), MODEL_FILENAME) });
+  const toEntry = (version: number): VersionEntry => ({ version, file: path.join(dir, String(version), MODEL_FILENAME), ...versionDigest(path.join(dir, String(version)), configText) });
   entry.versions = chosen.map(toEntry);
-  if ('latest' in entry.config.versionPolicy) {
+  if (entry.release) {
+    entry.fallbacks = found.filter((v) => v < entry.release!.stable).sort((a, b) => b - a).map(toEntry);
+    entry.canary = entry.release.canary && found.includes(entry.release.canary.version) ? toEntry(entry.release.canary.version) : undefined;
+  } else if ('latest' in entry.config.versionPolicy) {
     entry.fallbacks = found.filter((v) => !chosen.includes(v)).sort((a, b) => b - a).map(toEntry);
   }
   return entry;

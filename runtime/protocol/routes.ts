@@ -113,15 +113,6 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
   app.get<{ Params: ModelParams }>('/v2/models/:model/ready', { config: { health: true } }, modelReady);
   app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/ready', { config: { health: true } }, modelReady);
 
-  // Triton's repository index: every model version with its state and, when not ready, why.
-  app.post('/v2/repository/index', async (): Promise<Array<Record<string, string>>> =>
-    models.list().flatMap((m): Array<Record<string, string>> =>
-      m.error && m.versions.length === 0
-        ? [{ name: m.name, state: 'UNAVAILABLE', reason: m.error }]
-        : m.versions.map((v) => ({ name: m.name, version: String(v.version), state: v.state, ...(v.reason ? { reason: v.reason } : {}) })),
-    ),
-  );
-
   const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     const v: ModelVersion = models.version(req.params.model, req.params.version);
@@ -162,11 +153,14 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       metrics.computeOutputDuration.inc(labels, Number(done - executed) / 1000);
       metrics.requestDuration.inc(labels, Number(done - started) / 1000);
       capture(200, encoded);
+      models.observe(v, true, Number(done - started) / 1000);
       reply.code(200).headers(encoded.headers).type(encoded.contentType);
       return reply.send(encoded.body);
     } catch (err) {
       const reason = err instanceof InferenceError && err.statusCode === 503 ? 'REJECTED' : err instanceof InferenceError && /could not run/.test(err.message) ? 'BACKEND' : 'OTHER';
       metrics.requestFailure.inc({ ...labels, reason });
+      // The canary is judged on what the version did: execution errors and 5xx, not bad input or shedding.
+      if (reason === 'BACKEND' || (err instanceof InferenceError ? err.statusCode >= 500 && err.statusCode !== 503 : true)) models.observe(v, false, Number(process.hrtime.bigint() - started) / 1000);
       metrics.requestDuration.inc(labels, Number(process.hrtime.bigint() - started) / 1000);
       capture(err instanceof InferenceError ? err.statusCode : 500, undefined, err instanceof Error ? err.message : String(err));
       throw err;
@@ -203,5 +197,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Health endpoints: logged at debug, never behind auth. */
     health?: boolean;
+    /** Repository API: behind the admin tokens when they are configured. */
+    admin?: boolean;
   }
 }

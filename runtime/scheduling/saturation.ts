@@ -38,7 +38,7 @@ export class SaturationSignal {
     const models: ModelSaturation[] = [];
     let pending = 0;
     for (const model of this.models.list()) {
-      for (const v of model.versions) {
+      for (const v of [...model.versions, ...(model.canary ? [model.canary.version] : [])]) {
         if (!v.queue) continue;
         pending += v.queue.pending;
         const w = v.queue.waits;

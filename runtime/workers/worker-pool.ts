@@ -80,8 +80,19 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Set once the server serves: a load then runs in one worker at a time (a session's creation
+   * blocks its worker), so the other workers keep serving while a new version loads beside the old.
+   */
+  loadOneAtATime = false;
+
   /** Loads (and warms) a session in every worker; resolves with the first worker's result. */
   async loadEverywhere(task: LoadTask): Promise<LoadResult> {
+    if (this.loadOneAtATime) {
+      const results: LoadResult[] = [];
+      for (const slot of this.slots) results.push(await this.submit<LoadResult>(slot, task));
+      return results[0];
+    }
     const results = await Promise.all(this.slots.map((slot) => this.submit<LoadResult>(slot, task)));
     return results[0];
   }
