@@ -81,7 +81,12 @@ async function currentRelease(store: RepositoryStore, model: string): Promise<Re
   return { stable: versions[versions.length - 1] };
 }
 
-export async function modelsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, out = process.stdout, err = process.stderr): Promise<number> {
+/** Where the command writes (process.stdout/stderr, or a test's sink). */
+export interface Output {
+  write(chunk: string): unknown;
+}
+
+export async function modelsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help' || rest.includes('--help')) {
     out.write(MODELS_USAGE + '\n');

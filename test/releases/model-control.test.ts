@@ -40,7 +40,7 @@ afterAll(async () => {
 async function models(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const sink = (f: (s: string) => void) => ({ write: (s: string) => (f(s), true) }) as unknown as NodeJS.WriteStream;
+  const sink = (f: (s: string) => void) => ({ write: (s: string) => f(s) });
   const code = await modelsCommand(args, process.env, sink((s) => (out += s)), sink((s) => (err += s)));
   return { code, out, err };
 }
