@@ -1,14 +1,16 @@
 /**
  * `onnx-fleet synth --stack <name> [--config-file <path>] [--json]`: runs the Pulumi program
  * in-process under mocks with a stack's config file and prints the resource graph — what
- * `pulumi up` would create — with no cloud account and no Pulumi CLI.
+ * `pulumi preview` shows for a new stack — with no cloud account and no Pulumi CLI. Values the
+ * cloud assigns on deploy (ids, ARNs, DNS names, and whatever is built from them) are shown as
+ * `[unknown]`, as preview shows them, not invented and not dropped.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, parseStackConfig, StackConfig } from './config';
 import { projectRoot } from './program';
-import { ResourceRecord, runProgramUnderMocks } from './testing/mock-run';
+import { ResourceRecord, runProgramUnderMocks, UNKNOWN } from './testing/mock-run';
 
 const USAGE = 'usage: onnx-fleet synth --stack <name> [--config-file <path>] [--json]';
 
@@ -20,11 +22,40 @@ export function stacksDir(): string {
   return path.resolve('stacks');
 }
 
-/** A stack file's `config:` block as Pulumi hands it to a program: objects and lists as JSON. */
+/** Where a `{secure: <ciphertext>}` value sits in a config value, if anywhere. */
+function securePath(v: unknown, at: string): string | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  if (!Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === 'string') return at;
+  for (const [k, x] of Object.entries(v)) {
+    const found = securePath(x, Array.isArray(v) ? `${at}[${k}]` : `${at}.${k}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * A stack file's `config:` block as Pulumi hands it to a program: objects and lists as JSON.
+ * Secrets (`pulumi config set --secret`) are ciphertext only the stack's secrets provider can
+ * decrypt, so an offline read refuses them by key instead of validating ciphertext.
+ */
 export function readStackFile(file: string): Record<string, string> {
   const doc = YAML.parse(fs.readFileSync(file, 'utf8')) ?? {};
   const config = (doc.config ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(config)) {
+    const secret = securePath(v, k);
+    if (secret) {
+      throw new ConfigError(`${secret}: a secret (secure: ciphertext), which only the stack's secrets provider can decrypt; expected a plain value for offline synth: run \`pulumi preview\`, or synth a copy of the file with the plain value (--config-file)`);
+    }
+  }
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** Paths of the inputs `pulumi preview` cannot know yet, e.g. `vpcId`, `subnets[1]`. */
+export function unknownInputs(value: unknown, at = ''): string[] {
+  if (value === UNKNOWN) return [at];
+  if (Array.isArray(value)) return value.flatMap((v, i) => unknownInputs(v, `${at}[${i}]`));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => unknownInputs(v, at ? `${at}.${k}` : k));
+  return [];
 }
 
 /** Settings worth seeing in the tree, per resource type. */
@@ -35,7 +66,7 @@ const KEY_SETTINGS: Record<string, string[]> = {
   'aws:lb/targetGroup:TargetGroup': ['port', 'deregistrationDelay', 'loadBalancingAlgorithmType', 'healthCheck'],
   'aws:lb/listener:Listener': ['port', 'protocol'],
   'aws:autoscaling/group:Group': ['minSize', 'maxSize', 'healthCheckType', 'healthCheckGracePeriod'],
-  'aws:ec2/launchTemplate:LaunchTemplate': ['instanceType', 'imageId'],
+  'aws:ec2/launchTemplate:LaunchTemplate': ['instanceType', 'imageId', 'userData'],
   'aws:rds/instance:Instance': ['engine', 'instanceClass', 'multiAz', 'availabilityZone', 'replicateSourceDb'],
   'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ['fromPort', 'cidrIpv4', 'description'],
   'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': ['fromPort', 'cidrIpv4', 'description'],
@@ -51,6 +82,8 @@ function summary(r: ResourceRecord): string {
     .filter((k) => r.inputs[k] !== undefined)
     .map((k) => {
       const v = r.inputs[k];
+      if (v === UNKNOWN) return `${k}=${UNKNOWN}`;
+      if (k === 'userData') return `userData=${String(v).length} bytes`;
       if (k === 'healthCheck' && v && typeof v === 'object') {
         const h = v as Record<string, unknown>;
         return `healthCheck=${h.path} every ${h.interval}s (${h.healthyThreshold}/${h.unhealthyThreshold})`;
@@ -134,7 +167,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   try {
     const config = readStackFile(configFile);
     await ensureBundle(parseStackConfig(config));
-    records = await runProgramUnderMocks(config, stackName);
+    records = await runProgramUnderMocks(config, stackName, undefined, { preview: true });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`onnx-fleet synth: invalid stack config ${configFile}:\n  ${err.message}\n`);
@@ -143,6 +176,9 @@ export async function synthCommand(argv: string[]): Promise<number> {
     throw err;
   }
   if (json) process.stdout.write(JSON.stringify(records.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })), null, 2) + '\n');
-  else process.stdout.write(`${stackName}: ${records.length} resources\n${renderTree(records)}\n`);
+  else {
+    const unknown = records.reduce((n, r) => n + unknownInputs(r.inputs).length, 0);
+    process.stdout.write(`${stackName}: ${records.length} resources\n${renderTree(records)}\n${unknown} input values are unknown until deploy (shown as ${UNKNOWN}, as pulumi preview shows them)\n`);
+  }
   return 0;
 }

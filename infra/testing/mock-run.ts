@@ -59,11 +59,48 @@ export function mockCall(token: string, inputs: Record<string, any>): Record<str
   }
 }
 
+/** How synth shows a value `pulumi preview` cannot know before deploy (an id, an ARN, anything built from one). */
+export const UNKNOWN = '[unknown]';
+
+/** `pulumi.unknown` anywhere in a value becomes UNKNOWN (a string built from one is unknown as a whole already). */
+export function markUnknowns(value: unknown): unknown {
+  if (pulumi.isUnknown(value)) return UNKNOWN;
+  if (Array.isArray(value)) return value.map(markUnknowns);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markUnknowns(v)]));
+  return value;
+}
+
+/** Outputs a provider fills in at check time, so `pulumi preview` knows them: auto-names. */
+const AUTONAMED = ['name', 'bucket', 'identifier', 'dashboardName'];
+
+/**
+ * What a create's outputs are under `pulumi preview`: its inputs, plus the names Pulumi's
+ * auto-naming assigns during the provider's check (known at preview, with a random suffix in a
+ * real run; the mock's plausible names here). Every other output (id, arn, dnsName, endpoint,
+ * latestVersion…) is left out, so the SDK resolves it as unknown, as the engine does.
+ */
+export function previewState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  const planned = mockState(type, name, inputs);
+  return { ...Object.fromEntries(AUTONAMED.filter((k) => planned[k] !== undefined).map((k) => [k, planned[k]])), ...inputs };
+}
+
+export interface MockRunOptions {
+  /**
+   * Run as `pulumi preview` does for a stack that does not exist yet: every resource is a create,
+   * so the provider knows only its inputs; ids, ARNs, DNS names and whatever is built from them
+   * stay unknown (shown as UNKNOWN), and resources created inside an `apply` on an unknown value
+   * are not declared yet. Without it, the mocks answer plausible outputs (mockState) so the
+   * whole graph can be checked.
+   */
+  preview?: boolean;
+}
+
 /**
  * `config` maps `namespace:key` (and `aws:region`) to string values, objects as JSON.
  * Resolves once every resource is registered.
  */
-export async function runProgramUnderMocks(config: Record<string, string>, stack: string, project = 'onnx-fleet'): Promise<ResourceRecord[]> {
+export async function runProgramUnderMocks(config: Record<string, string>, stack: string, project = 'onnx-fleet', options: MockRunOptions = {}): Promise<ResourceRecord[]> {
+  const preview = options.preview ?? false;
   // Validate first, so a bad config is reported as such (not as a failed mock run).
   const parsed = parseStackConfig(config);
   const records = new Map<string, ResourceRecord>();
@@ -74,14 +111,16 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        records.set(id(args.type, args.name), { type: args.type, name: args.name, parent: null, parentType: null, inputs: args.inputs });
+        const inputs = preview ? (markUnknowns(args.inputs) as Record<string, unknown>) : args.inputs;
+        records.set(id(args.type, args.name), { type: args.type, name: args.name, parent: null, parentType: null, inputs });
+        if (preview) return { id: undefined, state: previewState(args.type, args.name, args.inputs) };
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
       },
       call: (args) => mockCall(args.token, args.inputs),
     },
     project,
     stack,
-    false,
+    preview,
   );
   pulumi.runtime.setAllConfig(config);
   await pulumi.runtime.runInPulumiStack(async () => {
