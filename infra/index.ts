@@ -11,7 +11,6 @@ export const platform = outputs.platform;
 export const url = outputs.url;
 export const albDnsName = outputs.albDnsName;
 export const databaseWriter = outputs.databaseWriter;
-export const databaseReaders = outputs.databaseReaders;
 export const databaseReader = outputs.databaseReader;
 export const shardBuckets = outputs.shardBuckets;
 export const artifactBucket = outputs.artifactBucket;

@@ -36,7 +36,7 @@ export function definePlatform(input: StackConfig, stack: string): ProgramOutput
     url: pulumi.interpolate`${config.certificateArn ? 'https' : 'http'}://${p.albDnsName}`,
     albDnsName: p.albDnsName,
     databaseWriter: p.writerEndpoint,
-    databaseReaders: p.readerEndpoints,
+    databaseReader: p.readerEndpoint,
     shardBuckets: p.shardBuckets,
     artifactBucket: p.artifactBucket,
     dashboard: p.dashboardName,

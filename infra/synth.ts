@@ -68,6 +68,8 @@ const KEY_SETTINGS: Record<string, string[]> = {
   'aws:autoscaling/group:Group': ['minSize', 'maxSize', 'healthCheckType', 'healthCheckGracePeriod'],
   'aws:ec2/launchTemplate:LaunchTemplate': ['instanceType', 'imageId', 'userData'],
   'aws:rds/instance:Instance': ['engine', 'instanceClass', 'multiAz', 'availabilityZone', 'replicateSourceDb'],
+  'aws:rds/cluster:Cluster': ['engine', 'engineVersion', 'manageMasterUserPassword', 'backupRetentionPeriod', 'deletionProtection'],
+  'aws:rds/clusterInstance:ClusterInstance': ['instanceClass', 'availabilityZone', 'promotionTier'],
   'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ['fromPort', 'cidrIpv4', 'description'],
   'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': ['fromPort', 'cidrIpv4', 'description'],
   'pulumi-nodejs:dynamic/fleet:Release': ['desiredConfiguration', 'preferences'],

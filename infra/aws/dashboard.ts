@@ -1,6 +1,6 @@
 /**
  * The operations dashboard: traffic, latency, errors (including shed 503s), target health,
- * fleet size and database load on one page.
+ * fleet size, and the Aurora cluster's load, connections and replica lag on one page.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -10,7 +10,8 @@ export interface DashboardArgs {
   albArnSuffix: pulumi.Input<string>;
   targetGroupArnSuffix: pulumi.Input<string>;
   autoscalingGroupName: pulumi.Input<string>;
-  databaseIdentifier: pulumi.Input<string>;
+  databaseClusterIdentifier: pulumi.Input<string>;
+  databaseReaderIdentifiers: pulumi.Input<string>[];
 }
 
 export class Dashboard extends pulumi.ComponentResource {
@@ -23,7 +24,7 @@ export class Dashboard extends pulumi.ComponentResource {
       name,
       {
         dashboardName: name,
-        dashboardBody: pulumi.all([args.albArnSuffix, args.targetGroupArnSuffix, args.autoscalingGroupName, args.databaseIdentifier]).apply(([alb, tg, asg, db]) =>
+        dashboardBody: pulumi.all([args.albArnSuffix, args.targetGroupArnSuffix, args.autoscalingGroupName, args.databaseClusterIdentifier, pulumi.all(args.databaseReaderIdentifiers)]).apply(([alb, tg, asg, db, readers]) =>
           JSON.stringify({
             widgets: [
               widget('Requests', [['AWS/ApplicationELB', 'RequestCount', 'LoadBalancer', alb]]),
@@ -31,7 +32,10 @@ export class Dashboard extends pulumi.ComponentResource {
               widget('5xx (incl. shed 503s)', [['AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', 'LoadBalancer', alb], ['AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count', 'LoadBalancer', alb]]),
               widget('Healthy / unhealthy targets', [['AWS/ApplicationELB', 'HealthyHostCount', 'TargetGroup', tg, 'LoadBalancer', alb], ['AWS/ApplicationELB', 'UnHealthyHostCount', 'TargetGroup', tg, 'LoadBalancer', alb]], 'Maximum'),
               widget('Instances', [['AWS/AutoScaling', 'GroupInServiceInstances', 'AutoScalingGroupName', asg], ['AWS/AutoScaling', 'GroupDesiredCapacity', 'AutoScalingGroupName', asg]], 'Average'),
-              widget('Database CPU', [['AWS/RDS', 'CPUUtilization', 'DBInstanceIdentifier', db]], 'Average'),
+              widget('Database CPU (writer, readers)', [['AWS/RDS', 'CPUUtilization', 'DBClusterIdentifier', db, 'Role', 'WRITER'], ['AWS/RDS', 'CPUUtilization', 'DBClusterIdentifier', db, 'Role', 'READER']], 'Average'),
+              widget('Database connections (writer, readers)', [['AWS/RDS', 'DatabaseConnections', 'DBClusterIdentifier', db, 'Role', 'WRITER'], ['AWS/RDS', 'DatabaseConnections', 'DBClusterIdentifier', db, 'Role', 'READER']], 'Maximum'),
+              // AuroraReplicaLag is in milliseconds, per reader instance.
+              ...(readers.length > 0 ? [widget('Aurora replica lag (ms)', readers.map((r) => ['AWS/RDS', 'AuroraReplicaLag', 'DBInstanceIdentifier', r]), 'Maximum')] : []),
             ],
           }),
         ),

@@ -1,8 +1,10 @@
 /**
  * What a runtime instance may do, and nothing more: read the artifact bucket, write (and list)
- * the capture shard buckets, read the database's master secret, use the stack's key for those,
- * and, in its own stack's Auto Scaling groups, complete its launch lifecycle action and mark
- * itself unhealthy; publish the saturation signal, in its namespace only. Plus SSM Session Manager.
+ * the capture shard buckets, read the Aurora cluster's master secret, use the stack's key only
+ * through S3 (for the buckets) and through Secrets Manager for that one secret (the encryption
+ * context Secrets Manager passes names the secret), and, in its own stack's Auto Scaling groups,
+ * complete its launch lifecycle action and mark itself unhealthy; publish the saturation signal,
+ * in its namespace only. Plus SSM Session Manager.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -11,8 +13,11 @@ import { SATURATION_METRIC } from '../../runtime/contract';
 export interface InstanceRoleArgs {
   artifactBucketArn: pulumi.Input<string>;
   shardBucketArns: pulumi.Input<string>[];
+  /** The cluster's managed master secret (`masterUserSecrets[0].secretArn` of the Aurora cluster). */
   databaseSecretArn: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
+  /** Region of the stack: kms:ViaService names the regional S3 and Secrets Manager endpoints. */
+  region: string;
   /** Value of the `onnx-fleet:stack` tag on the stack's Auto Scaling groups. */
   stackTag: string;
   tags?: Record<string, string>;
@@ -44,7 +49,21 @@ export class InstanceRole extends pulumi.ComponentResource {
           { Sid: 'WriteCaptureShards', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: shards.map((s) => `${s}/*`) },
           { Sid: 'ListCaptureShards', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: shards },
           { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secret] },
-          { Sid: 'UseStackKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [key] },
+          {
+            Sid: 'UseStackKeyThroughS3',
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: [key],
+            Condition: { StringEquals: { 'kms:ViaService': `s3.${args.region}.amazonaws.com` } },
+          },
+          {
+            // Secrets Manager decrypts the secret with the stack key on the caller's behalf, passing SecretARN as encryption context.
+            Sid: 'DecryptDatabaseSecret',
+            Effect: 'Allow',
+            Action: ['kms:Decrypt'],
+            Resource: [key],
+            Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${args.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': secret } },
+          },
           {
             // Scoped by the stack tag, not the group ARN: creating the group waits for its first
             // instances to pass the launch hook, so the permission must exist before the group does.

@@ -1,7 +1,8 @@
 /**
  * Alarms to an SNS topic: unhealthy hosts, 5xx rate, p99 latency, shed
- * requests (the runtime answers 503 when its queues are full), database CPU, replica lag and
- * free storage. The unhealthy-host and 5xx-rate alarms also gate instance refreshes.
+ * requests (the runtime answers 503 when its queues are full), database writer CPU, Aurora
+ * replica lag (per reader and cluster-wide) and the writer's free local storage. The
+ * unhealthy-host and 5xx-rate alarms also gate instance refreshes.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -9,7 +10,8 @@ import * as pulumi from '@pulumi/pulumi';
 export interface MonitoringArgs {
   albArnSuffix: pulumi.Input<string>;
   targetGroupArnSuffix: pulumi.Input<string>;
-  databaseIdentifiers: { primary: pulumi.Input<string>; replicas: pulumi.Input<string>[] };
+  /** The Aurora cluster and its reader instances (the writer is watched through the cluster's WRITER role). */
+  database: { clusterIdentifier: pulumi.Input<string>; readerIdentifiers: pulumi.Input<string>[] };
   kmsKeyArn: pulumi.Input<string>;
   latencyP99Seconds: number;
   alarmEmail?: string;
@@ -22,8 +24,10 @@ export const MONITORING_DEFAULTS = {
   /** 503s per minute (load shedding) that say the fleet is too small. */
   shedPerMinute: 60,
   dbCpuPercent: 80,
-  replicaLagSeconds: 30,
-  freeStorageBytes: 10 * 1024 ** 3,
+  /** AuroraReplicaLag is in milliseconds; Aurora readers normally trail the writer by tens of ms. */
+  replicaLagMilliseconds: 2000,
+  /** Aurora's cluster volume grows by itself; the instance's local storage (temp files, logs) does not. */
+  freeLocalStorageBytes: 2 * 1024 ** 3,
 };
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -71,11 +75,17 @@ export class Monitoring extends pulumi.ComponentResource {
       namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', dimensions: lb, statistic: 'Sum',
       period: 60, evaluationPeriods: 2, threshold: d.shedPerMinute, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching',
     });
-    const db = (id: pulumi.Input<string>) => ({ DBInstanceIdentifier: id });
-    alarm('db-cpu', { alarmDescription: 'Database primary CPU high', namespace: 'AWS/RDS', metricName: 'CPUUtilization', dimensions: db(args.databaseIdentifiers.primary), statistic: 'Average', period: 300, evaluationPeriods: 3, threshold: d.dbCpuPercent, comparisonOperator: 'GreaterThanThreshold' });
-    alarm('db-free-storage', { alarmDescription: 'Database primary running out of storage', namespace: 'AWS/RDS', metricName: 'FreeStorageSpace', dimensions: db(args.databaseIdentifiers.primary), statistic: 'Minimum', period: 300, evaluationPeriods: 1, threshold: d.freeStorageBytes, comparisonOperator: 'LessThanThreshold' });
-    args.databaseIdentifiers.replicas.forEach((replica, i) =>
-      alarm(`db-replica-lag-${i}`, { alarmDescription: `Read replica ${i} lagging the primary`, namespace: 'AWS/RDS', metricName: 'ReplicaLag', dimensions: db(replica), statistic: 'Maximum', period: 60, evaluationPeriods: 5, threshold: d.replicaLagSeconds, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'breaching' }),
+    // Aurora publishes per-role cluster metrics (DBClusterIdentifier + Role): they follow the writer through a failover.
+    const writer = { DBClusterIdentifier: args.database.clusterIdentifier, Role: 'WRITER' };
+    alarm('db-cpu', { alarmDescription: 'Database writer CPU high', namespace: 'AWS/RDS', metricName: 'CPUUtilization', dimensions: writer, statistic: 'Average', period: 300, evaluationPeriods: 3, threshold: d.dbCpuPercent, comparisonOperator: 'GreaterThanThreshold' });
+    alarm('db-free-local-storage', { alarmDescription: 'Database writer running out of local storage (temporary files, logs)', namespace: 'AWS/RDS', metricName: 'FreeLocalStorage', dimensions: writer, statistic: 'Minimum', period: 300, evaluationPeriods: 1, threshold: d.freeLocalStorageBytes, comparisonOperator: 'LessThanThreshold' });
+    if (args.database.readerIdentifiers.length > 0) {
+      // Cluster-wide: the largest lag of any reader, whichever instances are readers after a failover.
+      alarm('db-replica-lag-max', { alarmDescription: 'An Aurora reader is lagging the writer', namespace: 'AWS/RDS', metricName: 'AuroraReplicaLagMaximum', dimensions: { DBClusterIdentifier: args.database.clusterIdentifier }, statistic: 'Maximum', period: 60, evaluationPeriods: 5, threshold: d.replicaLagMilliseconds, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'breaching' });
+    }
+    // Per reader: a reader promoted to writer publishes no AuroraReplicaLag, so missing data is not a breach here.
+    args.database.readerIdentifiers.forEach((reader, i) =>
+      alarm(`db-replica-lag-${i}`, { alarmDescription: `Aurora reader ${i} lagging the writer`, namespace: 'AWS/RDS', metricName: 'AuroraReplicaLag', dimensions: { DBInstanceIdentifier: reader }, statistic: 'Maximum', period: 60, evaluationPeriods: 5, threshold: d.replicaLagMilliseconds, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' }),
     );
     this.rollbackAlarmNames = [unhealthy.name, errors.name];
 

@@ -33,7 +33,8 @@ function requireAmiId(c: StackConfig): string {
 export class AwsPlatform extends pulumi.ComponentResource {
   readonly albDnsName: pulumi.Output<string>;
   readonly writerEndpoint: pulumi.Output<string>;
-  readonly readerEndpoints: pulumi.Output<string[]>;
+  /** The Aurora reader endpoint, or nothing when the cluster has no readers (dev). */
+  readonly readerEndpoint: pulumi.Output<string | undefined>;
   readonly shardBuckets: pulumi.Output<string[]>;
   readonly artifactBucket: pulumi.Output<string>;
   readonly dashboardName: pulumi.Output<string>;
@@ -77,13 +78,14 @@ export class AwsPlatform extends pulumi.ComponentResource {
       shardBucketArns: storage.shardArns,
       databaseSecretArn: database.secretArn,
       kmsKeyArn: key.arn,
+      region: c.region,
       stackTag: args.stack,
       tags,
     }, parent);
     const monitoring = new Monitoring(`${name}-monitoring`, {
       albArnSuffix: lb.alb.arnSuffix,
       targetGroupArnSuffix: lb.targetGroup.arnSuffix,
-      databaseIdentifiers: { primary: database.primary.identifier, replicas: database.replicas.map((r) => r.identifier) },
+      database: { clusterIdentifier: database.clusterIdentifier, readerIdentifiers: database.readers.map((r) => r.identifier) },
       kmsKeyArn: key.arn,
       latencyP99Seconds: c.latencyP99AlarmSeconds,
       alarmEmail: c.alarmEmail,
@@ -91,15 +93,16 @@ export class AwsPlatform extends pulumi.ComponentResource {
     }, parent);
 
     const userData = pulumi
-      .all([artifacts.bucket.bucket, storage.shardNames, database.writerEndpoint, database.readerEndpoints, database.secretArn])
-      .apply(([bucket, shards, writer, readers, secretArn]) =>
+      .all([artifacts.bucket.bucket, storage.shardNames, database.writerEndpoint, database.readerEndpoint, database.secretArn])
+      .apply(([bucket, shards, writer, reader, secretArn]) =>
         renderUserData({
           region: c.region,
           artifactBucket: bucket,
           bundle: artifacts.bundle,
           models: artifacts.models,
           shardBuckets: shards,
-          database: { writerHost: writer, readerHosts: readers, name: database.databaseName, secretArn },
+          // Writes go to the cluster endpoint, reads to the reader endpoint (none without readers: the runtime then reads from the writer).
+          database: { writerHost: writer, readerHosts: c.database.readers > 0 ? [reader] : [], name: database.databaseName, secretArn },
           launchHookName: LAUNCH_HOOK_NAME,
         }),
       );
@@ -128,14 +131,14 @@ export class AwsPlatform extends pulumi.ComponentResource {
       // The canary fleet runs the same template; deploy a candidate by pointing its stack at a new bundle.
       new Fleet(`${name}-canary`, { ...fleetArgs(lb.canaryTargetGroup, 1, Math.max(1, Math.ceil(c.maxSize / 4)), 1), warmPool: undefined, scaling: { ...c.scaling, predictive: false, schedules: [] } }, parent);
     }
-    const dashboard = new Dashboard(`${name}-dashboard`, { region: c.region, albArnSuffix: lb.alb.arnSuffix, targetGroupArnSuffix: lb.targetGroup.arnSuffix, autoscalingGroupName: fleet.group.name, databaseIdentifier: database.primary.identifier }, parent);
+    const dashboard = new Dashboard(`${name}-dashboard`, { region: c.region, albArnSuffix: lb.alb.arnSuffix, targetGroupArnSuffix: lb.targetGroup.arnSuffix, autoscalingGroupName: fleet.group.name, databaseClusterIdentifier: database.clusterIdentifier, databaseReaderIdentifiers: database.readers.map((r) => r.identifier) }, parent);
 
     this.albDnsName = lb.dnsName;
     this.writerEndpoint = database.writerEndpoint;
-    this.readerEndpoints = database.readerEndpoints;
+    this.readerEndpoint = c.database.readers > 0 ? database.readerEndpoint : pulumi.output(undefined);
     this.shardBuckets = storage.shardNames;
     this.artifactBucket = artifacts.bucket.bucket;
     this.dashboardName = dashboard.dashboard.dashboardName;
-    this.registerOutputs({ albDnsName: this.albDnsName, writerEndpoint: this.writerEndpoint, readerEndpoints: this.readerEndpoints, shardBuckets: this.shardBuckets, artifactBucket: this.artifactBucket, dashboardName: this.dashboardName });
+    this.registerOutputs({ albDnsName: this.albDnsName, writerEndpoint: this.writerEndpoint, readerEndpoint: this.readerEndpoint, shardBuckets: this.shardBuckets, artifactBucket: this.artifactBucket, dashboardName: this.dashboardName });
   }
 }

@@ -9,7 +9,8 @@
  * Then `npm run schema`, and map the key to its AWS rules in the rules table.
  */
 import { AMI_ID_PATTERN, amiLookupHint } from '../aws/ami';
-import { bool, byEnv, derived, ENVIRONMENTS, group, int, key, list, number, object, oneOf, optional, platformOnly, show, text } from './kit';
+import { AURORA_MAX_READERS, checkAuroraInstanceClass } from '../aws/aurora-postgres';
+import { bool, byEnv, derived, ENVIRONMENTS, group, int, key, list, number, object, oneOf, optional, platformOnly, removed, show, text } from './kit';
 
 export const NAMESPACE = 'onnx-fleet';
 /** `onnx-fleet:<path>`, for messages that name another key. */
@@ -58,8 +59,8 @@ const schedule = object(
 );
 
 export const STACK_FIELDS = {
-  environment: key(oneOf(ENVIRONMENTS), { default: 'dev', description: 'Which defaults and production rules apply (prod: three zones, HTTPS only, a NAT gateway per zone, Multi-AZ database).' }),
-  platform: key(oneOf(PLATFORMS), { default: 'aws', description: 'Deploy target: the AWS platform (ALB, Auto Scaling group, RDS) or an existing Kubernetes cluster.' }),
+  environment: key(oneOf(ENVIRONMENTS), { default: 'dev', description: 'Which defaults and production rules apply (prod: three zones, HTTPS only, a NAT gateway per zone, a database reader to fail over to).' }),
+  platform: key(oneOf(PLATFORMS), { default: 'aws', description: 'Deploy target: the AWS platform (ALB, Auto Scaling group, Aurora) or an existing Kubernetes cluster.' }),
   region: key(oneOf(Object.keys(REGION_AZS)), {
     configKey: 'aws:region',
     required: true,
@@ -183,39 +184,53 @@ export const STACK_FIELDS = {
   ),
   database: group(
     {
-      instanceClass: key(text('an RDS instance class such as db.r6g.large', /^db\./), { default: byEnv({ dev: 'db.t4g.medium', staging: 'db.t4g.medium', prod: 'db.r6g.large' }), description: 'RDS instance class of the primary and its replicas.' }),
-      // The major version only by default: RDS applies minor upgrades (autoMinorVersionUpgrade), and
-      // a pinned minor would then show as drift that `pulumi up` tries to downgrade.
-      engineVersion: key(text('a PostgreSQL 15 version: 15 (recommended, minor upgrades by RDS) or 15.<minor>', /^15(\.\d+)?$/), { default: '15', description: 'PostgreSQL version.' }),
-      allocatedStorageGb: key(int(20, 65536), { default: byEnv({ dev: 20, staging: 20, prod: 100 }), description: 'Initial storage, GiB.' }),
-      maxAllocatedStorageGb: key(int(20, 65536), {
-        default: byEnv({ dev: 100, staging: 100, prod: 1000 }),
-        description: 'Storage autoscaling ceiling, GiB.',
+      // Aurora User Guide, "Supported DB engines for DB instance classes" (infra/aws/aurora-postgres.ts).
+      instanceClass: key(text('an Aurora PostgreSQL instance class such as db.r6g.large', /^db\./), {
+        default: byEnv({ dev: 'db.t4g.medium', staging: 'db.t4g.medium', prod: 'db.r6g.large' }),
+        description: 'Aurora PostgreSQL 15 instance class of the writer and of every reader (no micro/small, no `db.m*`; not `db.t*` in prod).',
         checks: [
           {
-            doc: '≥ allocatedStorageGb',
-            test: (v, c) => (v < c.database.allocatedStorageGb ? `got ${v}, expected at least allocatedStorageGb (${c.database.allocatedStorageGb})` : undefined),
+            doc: 'a class Aurora PostgreSQL 15 offers',
+            test: (v) => {
+              const verdict = checkAuroraInstanceClass(v);
+              return verdict.ok ? undefined : `got ${show(v)}, expected an Aurora PostgreSQL 15 instance class such as db.t4g.medium (dev) or db.r6g.large: ${verdict.reason}`;
+            },
+          },
+          {
+            doc: 'not burstable (db.t*) in prod',
+            test: (v, c) => {
+              const verdict = checkAuroraInstanceClass(v);
+              return c.prod && verdict.ok && verdict.burstable ? `got ${show(v)}, expected a memory-optimized class (db.r6g.large or larger) in prod: AWS recommends the burstable db.t* classes for development and test only` : undefined;
+            },
           },
         ],
       }),
-      multiAz: key(bool(), {
-        default: byEnv({ dev: false, staging: false, prod: true }),
-        description: 'A synchronous standby in another zone.',
-        checks: [{ doc: 'true in prod', test: (v, c) => (c.prod && !v ? 'got false, expected true: prod needs a standby in another availability zone' : undefined) }],
-      }),
-      readReplicas: key(int(0, 5), {
+      // The major version only by default: RDS applies minor upgrades (autoMinorVersionUpgrade), and
+      // a pinned minor would then show as drift that `pulumi up` tries to downgrade.
+      engineVersion: key(text('a PostgreSQL 15 version: 15 (recommended, minor upgrades by RDS) or 15.<minor>', /^15(\.\d+)?$/), { default: '15', description: 'Aurora PostgreSQL version.' }),
+      // The RDS primary + read replicas design's keys (AWS refuses read replicas of a source whose
+      // password Secrets Manager manages): README, "Migrating a stack from RDS read replicas".
+      allocatedStorageGb: removed({ why: 'the Aurora cluster volume grows by itself, up to 128 TiB, and is billed for what it holds: remove the key' }),
+      maxAllocatedStorageGb: removed({ why: 'the Aurora cluster volume grows by itself, up to 128 TiB, and is billed for what it holds: remove the key' }),
+      multiAz: removed({ use: 'database.readers', why: 'an Aurora cluster fails over by promoting a reader in another availability zone: multiAz true → readers 1 or more, false → readers 0' }),
+      readReplicas: removed({ use: 'database.readers', why: 'Aurora Replicas behind the reader endpoint, each in its own availability zone, are also the failover targets: readReplicas N → readers N' }),
+      readers: key(int(0, AURORA_MAX_READERS), {
         default: byEnv({ dev: 0, staging: 0, prod: 2 }),
-        description: 'Read replicas, each in a distinct zone.',
+        description: "Aurora Replicas besides the writer, each in an availability zone of its own (none in the writer's): the reader endpoint's instances and the failover targets.",
         checks: [
           {
-            doc: '≤ availabilityZones',
-            test: (v, c) => (v > c.availabilityZones.length ? `got ${v}, expected at most ${c.availabilityZones.length} (one per availability zone, each replica in a distinct zone)` : undefined),
+            doc: '≤ availabilityZones − 1',
+            test: (v, c) =>
+              v > c.availabilityZones.length - 1
+                ? `got ${v}, expected at most ${c.availabilityZones.length - 1}: each reader runs in an availability zone of its own, apart from the writer's, and ${k('availabilityZones')} is ${c.availabilityZones.length}`
+                : undefined,
           },
+          { doc: '≥ 1 in prod', test: (v, c) => (c.prod && v < 1 ? `got ${v}, expected at least 1 in prod: a failover promotes a reader in another availability zone` : undefined) },
         ],
       }),
       backupRetentionDays: key(int(1, 35), { default: byEnv({ dev: 1, staging: 1, prod: 14 }), description: 'Automated backup retention, days.' }),
     },
-    { description: 'The replicated PostgreSQL database.' },
+    { description: 'The replicated PostgreSQL database: an Aurora PostgreSQL cluster on AWS, CloudNativePG on Kubernetes.' },
   ),
   shards: key(int(1, 64), { default: byEnv({ dev: 2, staging: 2, prod: 4 }), description: 'Capture buckets (shards).' }),
   alarmEmail: optional(text('an email address', /^[^@\s]+@[^@\s]+\.[^@\s]+$/), { description: 'Subscribed to the alarm topic.' }),

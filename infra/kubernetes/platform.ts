@@ -41,7 +41,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     let secretName: pulumi.Input<string>;
     let database: CnpgDatabase | undefined;
     if (kc.database.mode === 'cnpg') {
-      database = new CnpgDatabase(`${name}-db`, { namespace, replicas: c.database.readReplicas, storageSize: kc.database.storageSize }, parent);
+      database = new CnpgDatabase(`${name}-db`, { namespace, replicas: c.database.readers, storageSize: kc.database.storageSize }, parent);
       writerHost = database.writerHost;
       readerHost = database.readerHost;
       secretName = database.appSecretName;

@@ -1,4 +1,4 @@
-/** Data at rest is encrypted everywhere: S3, EBS, RDS (and Performance Insights), SNS. */
+/** Data at rest is encrypted everywhere: S3, EBS, RDS and Aurora (storage, master secret, Performance Insights), SNS. */
 import type { ResourcePolicy, StackPolicy } from './types';
 
 export const encryptionAtRest: ResourcePolicy = {
@@ -19,6 +19,14 @@ export const encryptionAtRest: ResourcePolicy = {
         if (i.performanceInsightsEnabled && !i.performanceInsightsKmsKeyId) out.push('Performance Insights data is not encrypted with the stack key');
         return out;
       }
+      case 'aws:rds/cluster:Cluster': {
+        const out: string[] = [];
+        if (i.storageEncrypted !== true || !i.kmsKeyId) out.push('cluster storage is not encrypted with the stack key');
+        if (i.manageMasterUserPassword && !i.masterUserSecretKmsKeyId) out.push('master secret is not encrypted with the stack key');
+        return out;
+      }
+      case 'aws:rds/clusterInstance:ClusterInstance':
+        return i.performanceInsightsEnabled && !i.performanceInsightsKmsKeyId ? ['Performance Insights data is not encrypted with the stack key'] : [];
       case 'aws:sns/topic:Topic':
         return i.kmsMasterKeyId ? [] : ['topic is not encrypted'];
       default:

@@ -1,13 +1,13 @@
 /** Every in-repo policy, and a runner that checks a whole graph against them. */
 import type { ResourceRecord } from '../testing/mock-run';
-import { replicaCredentials } from './database';
+import { managedDatabaseCredentials, noReplicasOfManagedSources } from './database';
 import { bucketsHardened, encryptionAtRest } from './encryption';
 import { instanceHardening } from './instances';
 import { internetOnlyToLoadBalancers, noPublicExposure } from './network-exposure';
 import type { ResourcePolicy, StackPolicy, Violation } from './types';
 
-export const RESOURCE_POLICIES: ResourcePolicy[] = [encryptionAtRest, noPublicExposure, instanceHardening, replicaCredentials];
-export const STACK_POLICIES: StackPolicy[] = [bucketsHardened, internetOnlyToLoadBalancers];
+export const RESOURCE_POLICIES: ResourcePolicy[] = [encryptionAtRest, noPublicExposure, instanceHardening, managedDatabaseCredentials];
+export const STACK_POLICIES: StackPolicy[] = [bucketsHardened, internetOnlyToLoadBalancers, noReplicasOfManagedSources];
 
 export function checkPolicies(resources: ResourceRecord[]): Violation[] {
   const violations: Violation[] = [];

@@ -21,6 +21,7 @@ export const noPublicExposure: ResourcePolicy = {
       case 'aws:ec2/subnet:Subnet':
         return i.mapPublicIpOnLaunch ? ['subnet assigns public IPs on launch'] : [];
       case 'aws:rds/instance:Instance':
+      case 'aws:rds/clusterInstance:ClusterInstance':
         return i.publiclyAccessible === false ? [] : ['database is publicly accessible'];
       case 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock':
         return ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets'].filter((k) => i[k] !== true).map((k) => `${k} is not set`);
@@ -43,7 +44,7 @@ export const internetOnlyToLoadBalancers: StackPolicy = {
         .filter((r) => r.type === 'aws:ec2/launchTemplate:LaunchTemplate')
         .flatMap((r) => [...((r.inputs as any).vpcSecurityGroupIds ?? []), ...((r.inputs as any).networkInterfaces ?? []).flatMap((n: any) => n.securityGroups ?? [])] as string[]),
     );
-    for (const r of resources.filter((x) => x.type === 'aws:rds/instance:Instance')) for (const g of ((r.inputs as any).vpcSecurityGroupIds ?? []) as string[]) elsewhere.add(g);
+    for (const r of resources.filter((x) => x.type === 'aws:rds/instance:Instance' || x.type === 'aws:rds/cluster:Cluster')) for (const g of ((r.inputs as any).vpcSecurityGroupIds ?? []) as string[]) elsewhere.add(g);
     return resources
       .filter((r) => r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' && fromInternet(r.inputs as any))
       .flatMap((r) => {

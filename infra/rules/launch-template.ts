@@ -14,7 +14,7 @@ export const launchTemplateRules: AwsRule[] = [
     setting: 'UserData',
     rule: 'User data is base64-encoded and at most 16 KB in raw form, before encoding.',
     sources: ['https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html', `${EC2_API}/API_RequestLaunchTemplateData.html`, 'https://github.com/kubicorn/kubicorn/issues/667'],
-    keys: ['shards', 'database.readReplicas'],
+    keys: ['shards', 'database.readers'],
     checkGraph: eachResource([LT], (i) => {
       if (i.userData === undefined) return undefined;
       const text = String(i.userData);

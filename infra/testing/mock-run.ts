@@ -28,6 +28,18 @@ export function mockState(type: string, name: string, inputs: Record<string, any
   switch (type) {
     case 'aws:rds/instance:Instance':
       return { ...inputs, identifier: name, address: `${name}.mock.rds.amazonaws.com`, arn, masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn: `arn:aws:secretsmanager:mock:000000000000:secret:rds!${name}`, secretStatus: 'active' }] : [] };
+    case 'aws:rds/cluster:Cluster':
+      // An Aurora cluster: its endpoints, and the master secret RDS manages for it (masterUserSecrets[0]).
+      return {
+        ...inputs,
+        arn,
+        clusterIdentifier: name,
+        endpoint: `${name}.cluster-mock.rds.amazonaws.com`,
+        readerEndpoint: `${name}.cluster-ro-mock.rds.amazonaws.com`,
+        masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn: `arn:aws:secretsmanager:mock:000000000000:secret:rds!cluster-${name}`, secretStatus: 'active', kmsKeyId: inputs.masterUserSecretKmsKeyId }] : [],
+      };
+    case 'aws:rds/clusterInstance:ClusterInstance':
+      return { ...inputs, arn, identifier: name, endpoint: `${name}.mock.rds.amazonaws.com` };
     case 'aws:s3/bucket:Bucket':
       return { ...inputs, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
     case 'aws:lb/loadBalancer:LoadBalancer':

@@ -196,6 +196,10 @@ export function describeStack(stack: string): void {
     expect(userData).toContain('set-instance-health');
     expect(userData).toContain(`LAUNCH_HOOK='${LAUNCH_HOOK_NAME}'`);
     expect(userData).toContain('complete_launch CONTINUE');
+    // Writes through the cluster endpoint (it follows failover), reads through the reader endpoint, credentials from the cluster's secret.
+    expect(userData).toContain(`DB_WRITER_HOST='onnx-fleet-db.cluster-mock.rds.amazonaws.com'`);
+    expect(userData).toContain(`DB_READER_HOSTS='${config.database.readers > 0 ? 'onnx-fleet-db.cluster-ro-mock.rds.amazonaws.com' : ''}'`);
+    expect(userData).toContain(`DB_SECRET_ARN='arn:aws:secretsmanager:mock:000000000000:secret:rds!cluster-onnx-fleet-db'`);
   });
 
   test('the security-group chain is exactly internet → ALB (80/443) → instances (runtime port) → database (5432)', () => {
@@ -228,21 +232,28 @@ export function describeStack(stack: string): void {
     expect(inputs(one(resources, 'aws:ec2/vpcEndpoint:VpcEndpoint'))).toMatchObject({ serviceName: `com.amazonaws.${config.region}.s3`, vpcEndpointType: 'Gateway' });
   });
 
-  test('database: encrypted private primary with a managed password, replicas in distinct zones without one', () => {
-    const instances = ofType(resources, 'aws:rds/instance:Instance').map(inputs);
-    const primary = instances.find((i) => !i.replicateSourceDb)!;
-    const replicas = instances.filter((i) => i.replicateSourceDb);
-    expect(primary).toMatchObject({ engine: 'postgres', storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true, multiAz: config.database.multiAz, deletionProtection: config.environment === 'prod', performanceInsightsEnabled: true });
-    expect(primary.skipFinalSnapshot).toBe(config.environment !== 'prod');
-    expect(primary.backupRetentionPeriod).toBe(config.database.backupRetentionDays);
-    expect(replicas).toHaveLength(config.database.readReplicas);
-    expect(new Set(replicas.map((r) => r.availabilityZone)).size).toBe(replicas.length);
-    for (const r of replicas) {
-      expect(r.manageMasterUserPassword).toBeUndefined();
-      expect(r.storageEncrypted).toBe(true);
-      expect(r.publiclyAccessible).toBe(false);
-      expect(config.availabilityZones).toContain(r.availabilityZone);
+  // AWS rejects RDS read replicas of a source whose password Secrets Manager manages ("Limitations for Secrets
+  // Manager integration with Amazon RDS", RDS User Guide); an Aurora cluster's readers share the cluster's one
+  // managed secret (Aurora User Guide, "Password management with Amazon Aurora and AWS Secrets Manager").
+  test('database: an encrypted Aurora PostgreSQL cluster with a managed password, a writer and readers each in a zone of its own', () => {
+    expect(ofType(resources, 'aws:rds/instance:Instance')).toEqual([]);
+    const cluster = inputs(one(resources, 'aws:rds/cluster:Cluster'));
+    expect(cluster).toMatchObject({ engine: 'aurora-postgresql', engineVersion: config.database.engineVersion, storageEncrypted: true, manageMasterUserPassword: true, deletionProtection: config.environment === 'prod' });
+    expect(cluster.masterPassword).toBeUndefined();
+    expect(cluster.kmsKeyId).toBe(cluster.masterUserSecretKmsKeyId);
+    expect(cluster.skipFinalSnapshot).toBe(config.environment !== 'prod');
+    expect(cluster.backupRetentionPeriod).toBe(config.database.backupRetentionDays);
+    const members = ofType(resources, 'aws:rds/clusterInstance:ClusterInstance').map(inputs);
+    expect(members).toHaveLength(1 + config.database.readers);
+    const zones = members.map((m) => m.availabilityZone);
+    expect(new Set(zones).size).toBe(members.length);
+    expect(zones).toEqual(config.availabilityZones.slice(0, members.length));
+    for (const m of members) {
+      expect(m).toMatchObject({ clusterIdentifier: 'onnx-fleet-db-id', engine: 'aurora-postgresql', instanceClass: config.database.instanceClass, publiclyAccessible: false, performanceInsightsEnabled: true });
+      expect(m.username ?? m.password ?? m.manageMasterUserPassword).toBeUndefined();
     }
+    // The writer is created first (the first available instance of a cluster becomes its writer).
+    expect(members.map((m) => m.promotionTier)).toEqual(members.map((_, i) => i));
   });
 
   test('sharded storage: one hardened, KMS-encrypted bucket per shard', () => {
@@ -260,7 +271,13 @@ export function describeStack(stack: string): void {
     const bySid = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
     expect(bySid.ReadArtifacts).toMatchObject({ Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::onnx-fleet-artifacts-bucket/*'] });
     expect(bySid.WriteCaptureShards.Resource).toEqual(Array.from({ length: config.shards }, (_, i) => `arn:aws:s3:::onnx-fleet-shard-${i}-bucket/*`));
-    expect(bySid.ReadDatabaseSecret).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:mock:000000000000:secret:rds!onnx-fleet-db'] });
+    // The cluster's managed secret (masterUserSecrets[0]), decrypted with the stack key only through Secrets Manager
+    // for that secret (Secrets Manager User Guide, "Secret encryption and decryption": encryption context SecretARN).
+    const secret = 'arn:aws:secretsmanager:mock:000000000000:secret:rds!cluster-onnx-fleet-db';
+    expect(bySid.ReadDatabaseSecret).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: [secret] });
+    expect(bySid.DecryptDatabaseSecret).toMatchObject({ Action: ['kms:Decrypt'], Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': secret } } });
+    expect(bySid.UseStackKeyThroughS3.Condition.StringEquals['kms:ViaService']).toBe(`s3.${config.region}.amazonaws.com`);
+    for (const s of policy.Statement.filter((x: any) => JSON.stringify(x.Action).includes('kms:'))) expect(s.Condition.StringEquals['kms:ViaService']).toBeDefined();
     for (const s of policy.Statement) {
       expect(JSON.stringify(s.Action)).not.toMatch(/"\*"|:\*"/);
       // Resource "*" only where the action has no resource-level permissions, and then scoped by a condition key.
@@ -271,12 +288,24 @@ export function describeStack(stack: string): void {
     expect(bySid.ReportOwnHealth.Condition.StringEquals['autoscaling:ResourceTag/onnx-fleet:stack']).toBe(stack);
   });
 
-  test('monitoring: the alarms exist and notify the topic', () => {
-    const alarms = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.name.replace('onnx-fleet-monitoring-', ''));
-    expect(alarms).toEqual(expect.arrayContaining(['unhealthy-hosts', '5xx-rate', 'latency-p99', 'shed-requests', 'db-cpu', 'db-free-storage']));
-    expect(alarms.filter((a) => a.startsWith('db-replica-lag-'))).toHaveLength(config.database.readReplicas);
-    for (const a of ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm')) expect(inputs(a).alarmActions).toHaveLength(1);
-    expect(ofType(resources, 'aws:cloudwatch/dashboard:Dashboard')).toHaveLength(1);
+  test('monitoring: the alarms exist and notify the topic; Aurora replica lag per reader and cluster-wide', () => {
+    const alarmRecords = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm');
+    const alarms = alarmRecords.map((a) => a.name.replace('onnx-fleet-monitoring-', ''));
+    expect(alarms).toEqual(expect.arrayContaining(['unhealthy-hosts', '5xx-rate', 'latency-p99', 'shed-requests', 'db-cpu', 'db-free-local-storage']));
+    const lag = alarmRecords.filter((a) => /db-replica-lag-\d+$/.test(a.name)).map(inputs);
+    expect(lag).toHaveLength(config.database.readers);
+    const readerIds = ofType(resources, 'aws:rds/clusterInstance:ClusterInstance').filter((r) => r.name.includes('-reader-')).map((r) => r.name).sort(); // the mock's identifier is the name
+    expect(lag.map((a) => a.dimensions.DBInstanceIdentifier).sort()).toEqual(readerIds);
+    // AuroraReplicaLag, in milliseconds, per reader (Aurora User Guide, "Instance-level metrics for Amazon Aurora").
+    for (const a of lag) expect(a).toMatchObject({ namespace: 'AWS/RDS', metricName: 'AuroraReplicaLag' });
+    expect(alarms.includes('db-replica-lag-max')).toBe(config.database.readers > 0);
+    // Writer metrics by role follow the writer through a failover.
+    expect(inputs(alarmRecords.find((a) => a.name.endsWith('-db-cpu'))!).dimensions).toEqual({ DBClusterIdentifier: 'onnx-fleet-db', Role: 'WRITER' });
+    for (const a of alarmRecords) expect(inputs(a).alarmActions).toHaveLength(1);
+    const dashboard = JSON.parse(inputs(one(resources, 'aws:cloudwatch/dashboard:Dashboard')).dashboardBody);
+    const titles = dashboard.widgets.map((w: any) => w.properties.title);
+    expect(titles).toContain('Database CPU (writer, readers)');
+    expect(titles.includes('Aurora replica lag (ms)')).toBe(config.database.readers > 0);
   });
 }
 
@@ -327,7 +356,7 @@ function describeKubernetes(get: () => { config: StackConfig; resources: Resourc
   test('CloudNativePG runs 1 primary + the configured replicas across zones; the runtime is handed -rw and -ro', () => {
     const { config, resources } = get();
     const cluster = inputs(one(resources, 'kubernetes:postgresql.cnpg.io/v1:Cluster')).spec;
-    expect(cluster.instances).toBe(1 + config.database.readReplicas);
+    expect(cluster.instances).toBe(1 + config.database.readers);
     expect(cluster.affinity).toMatchObject({ enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone' });
     expect(cluster.enablePDB).toBe(true);
     const env = Object.fromEntries(inputs(deployments()[0]).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));

@@ -27,8 +27,8 @@ test('infra/index.ts exports the ALB DNS name, database endpoints, shard list, a
   expect(program.platform).toBe('aws');
   expect(await value(program.albDnsName)).toBe('onnx-fleet-alb.elb.amazonaws.com');
   expect(await value(program.url)).toBe('https://onnx-fleet-alb.elb.amazonaws.com');
-  expect(await value(program.databaseWriter)).toBe('onnx-fleet-db.mock.rds.amazonaws.com');
-  expect(await value(program.databaseReaders)).toEqual(['onnx-fleet-db-replica-0.mock.rds.amazonaws.com', 'onnx-fleet-db-replica-1.mock.rds.amazonaws.com']);
+  expect(await value(program.databaseWriter)).toBe('onnx-fleet-db.cluster-mock.rds.amazonaws.com');
+  expect(await value(program.databaseReader)).toBe('onnx-fleet-db.cluster-ro-mock.rds.amazonaws.com');
   expect(await value(program.shardBuckets)).toEqual([0, 1, 2, 3].map((i) => `onnx-fleet-shard-${i}-bucket`));
   expect(await value(program.artifactBucket)).toBe('onnx-fleet-artifacts-bucket');
   expect(await value(program.dashboard)).toBe('onnx-fleet-dashboard');

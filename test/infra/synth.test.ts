@@ -50,7 +50,8 @@ test('several stacks in one process: each run is its own graph (nothing left ove
   const count = (graph: any[], type: string) => graph.filter((r) => r.type === type).length;
   expect(count(prod, 'aws:ec2/natGateway:NatGateway')).toBe(3);
   expect(count(dev, 'aws:ec2/natGateway:NatGateway')).toBe(1);
-  expect(count(dev, 'aws:rds/instance:Instance')).toBe(1);
+  expect(count(dev, 'aws:rds/clusterInstance:ClusterInstance')).toBe(1);
+  expect(count(prod, 'aws:rds/clusterInstance:ClusterInstance')).toBe(3);
   for (const graph of [prod, dev, again]) expect(graph.filter((r: any) => r.parent === null)).toHaveLength(1);
   const shape = (graph: any[]) => graph.map((r) => `${r.type} ${r.name} ${r.parent}`).sort();
   expect(shape(again)).toEqual(shape(prod));
@@ -67,7 +68,7 @@ test('the tree shows types, names and key settings, children under their compone
   // and version, which only exist after deploy, so both show as unknown (as pulumi preview shows them).
   expect(out).toMatch(/\n {3}│ {2}├─ onnx-fleet:aws:FleetRelease  onnx-fleet-fleet-release\n {3}│ {2}│ {2}└─ pulumi-nodejs:dynamic\/fleet:Release  onnx-fleet-fleet-release  desiredConfiguration=\[unknown\] preferences=\[unknown\]\n/);
   expect(out).toContain('aws:lb/targetGroup:TargetGroup  onnx-fleet-alb-runtime  port=8080 deregistrationDelay=45 loadBalancingAlgorithmType=weighted_random healthCheck=/v2/health/ready every 5s (2/2)');
-  expect(out).toContain('aws:rds/instance:Instance  onnx-fleet-db-replica-1  instanceClass=db.r6g.large availabilityZone=eu-west-1b');
+  expect(out).toContain('aws:rds/clusterInstance:ClusterInstance  onnx-fleet-db-reader-1  instanceClass=db.r6g.large availabilityZone=eu-west-1c promotionTier=2');
 }, 60_000);
 
 test('invalid config exits 2 with the validation message', async () => {
