@@ -107,31 +107,13 @@ export const autoScalingRules: AwsRule[] = [
     id: 'asg-healthy-percentages',
     resourceTypes: [GROUP],
     resource: 'Auto Scaling group',
-    setting: 'InstanceMaintenancePolicy, RefreshPreferences Min/MaxHealthyPercentage',
+    setting: 'InstanceMaintenancePolicy Min/MaxHealthyPercentage',
     rule: 'Minimum healthy is 0–100 %, maximum healthy 100–200 %, and maximum minus minimum is at most 100.',
-    sources: [`${API}/API_InstanceMaintenancePolicy.html`, `${API}/API_RefreshPreferences.html`],
+    sources: [`${API}/API_InstanceMaintenancePolicy.html`],
     keys: [],
-    checkGraph: eachResource([GROUP], (i) => [...healthyPercentages('instance maintenance', i.instanceMaintenancePolicy), ...healthyPercentages('instance refresh', i.instanceRefresh?.preferences)]),
+    // The release step's refresh preferences: asg-refresh-healthy-percentages (instance-refresh.ts).
+    checkGraph: eachResource([GROUP], (i) => healthyPercentages('instance maintenance', i.instanceMaintenancePolicy)),
     violation: { base: 'dev', patch: [{ type: GROUP, set: { 'instanceMaintenancePolicy.minHealthyPercentage': 40 } }] },
-  },
-  {
-    id: 'asg-refresh-checkpoints',
-    resourceTypes: [GROUP],
-    resource: 'Instance refresh',
-    setting: 'CheckpointPercentages, CheckpointDelay',
-    rule: 'Checkpoint percentages are unique, ascending, 1–100 and end at 100; a checkpoint delay (0–172800 s) needs checkpoint percentages.',
-    sources: [`${API}/API_RefreshPreferences.html`, 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-adding-checkpoints-instance-refresh.html'],
-    keys: [],
-    checkGraph: eachResource([GROUP], (i) => {
-      const p = i.instanceRefresh?.preferences;
-      if (!p) return undefined;
-      const cp: unknown[] = p.checkpointPercentages ?? [];
-      const out: string[] = [];
-      if (cp.length && (!cp.every((v, k) => inRange(v, 1, 100) && (k === 0 || (v as number) > (cp[k - 1] as number))) || cp[cp.length - 1] !== 100)) out.push(`checkpoints ${cp.join(', ')}: expected ascending 1–100 ending at 100`);
-      if (p.checkpointDelay !== undefined && (!cp.length || !inRange(num(p.checkpointDelay), 0, 172800))) out.push(`checkpoint delay ${p.checkpointDelay} s${cp.length ? ', expected 0–172800' : ' without checkpoints'}`);
-      return out;
-    }),
-    violation: { base: 'dev', patch: [{ type: GROUP, set: { 'instanceRefresh.preferences.checkpointPercentages': [50, 25, 100] } }] },
   },
   {
     id: 'asg-mixed-instances-overrides',

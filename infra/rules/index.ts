@@ -12,6 +12,7 @@ import type { ResourceRecord } from '../testing/mock-run';
 import { autoScalingRules } from './auto-scaling';
 import { cloudWatchRules } from './cloudwatch';
 import { iamRules } from './iam';
+import { instanceRefreshRules } from './instance-refresh';
 import { kmsRules } from './kms';
 import { launchTemplateRules } from './launch-template';
 import { loadBalancerRules } from './load-balancer';
@@ -22,7 +23,7 @@ import { tagRules } from './tags';
 import type { AwsRule } from './types';
 
 /** One entry per rule file, in the order the table lists them. */
-const RULE_FILES: AwsRule[][] = [loadBalancerRules, autoScalingRules, launchTemplateRules, networkRules, s3Rules, kmsRules, iamRules, cloudWatchRules, snsRules, tagRules];
+const RULE_FILES: AwsRule[][] = [loadBalancerRules, autoScalingRules, instanceRefreshRules, launchTemplateRules, networkRules, s3Rules, kmsRules, iamRules, cloudWatchRules, snsRules, tagRules];
 
 export const RULES: AwsRule[] = RULE_FILES.flat();
 
