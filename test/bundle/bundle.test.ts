@@ -17,8 +17,11 @@ import { examplesWithZoo } from '../helpers/zoo';
 let out: string;
 let unpacked: string;
 let result: BundleResult;
+/** The example models with the real-model zoo beside them (fetched here: a cold cache downloads). */
+let repository: string;
 
 beforeAll(async () => {
+  repository = examplesWithZoo();
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-bundle-out-'));
   result = await buildBundle('x64', out);
   unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-bundle-x64-'));
@@ -28,6 +31,7 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(unpacked, { recursive: true, force: true });
   fs.rmSync(out, { recursive: true, force: true });
+  fs.rmSync(repository, { recursive: true, force: true });
 });
 
 function listFiles(dir: string, base = ''): string[] {
@@ -74,8 +78,6 @@ test('the bundled command line carries nothing of Pulumi: serve and captures are
 
 test('the unpacked bundle serves the example models with its own Node and drains on SIGTERM', async () => {
   const envFile = path.join(unpacked, 'runtime.env');
-  // The example models with the real-model zoo beside them.
-  const repository = examplesWithZoo();
   fs.writeFileSync(envFile, [`ONNX_FLEET_MODEL_REPOSITORY=${repository}`, 'ONNX_FLEET_HOST=127.0.0.1', 'ONNX_FLEET_PORT=0', 'ONNX_FLEET_DRAIN_DELAY_SECONDS=1', 'ONNX_FLEET_WORKERS=1', 'ONNX_FLEET_INTRA_OP_THREADS=1'].join('\n') + '\n');
   // systemd's EnvironmentFile= semantics, reproduced with the shell: KEY=VALUE lines exported.
   const proc = spawn('/bin/sh', ['-c', `set -a; . "${envFile}"; set +a; exec "${path.join(unpacked, 'bin/onnx-fleet')}" serve`], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -128,7 +130,6 @@ test('the unpacked bundle serves the example models with its own Node and drains
     expect(await exited).toBe(0);
   } finally {
     proc.kill('SIGKILL');
-    fs.rmSync(repository, { recursive: true, force: true });
   }
 }, 120_000);
 
