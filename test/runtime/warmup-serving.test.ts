@@ -30,6 +30,11 @@ beforeAll(async () => {
   addPicky('picky_file', { warmup: { inputs: { x: { dims: [2, 7], data_type: 'TYPE_FP32', input_data_file: 'x.f32' } } } }, { 'x.f32': Buffer.from(Float32Array.from({ length: 14 }, (_, i) => i).buffer) });
   addPicky('picky_bad', { warmup: { shape: { x: [1, 5] } } });
   fs.cpSync(path.join(FIXTURES, 'multi_input'), path.join(repo, 'multi_input'), { recursive: true });
+  // A release whose new version 2 (x [1,4]) cannot take the model's explicit warmup shape: version 1 serves.
+  fs.mkdirSync(path.join(repo, 'release'));
+  fs.cpSync(path.join(FIXTURES, 'picky_input', '1'), path.join(repo, 'release', '1'), { recursive: true });
+  fs.cpSync(path.join(FIXTURES, 'fixed_batch1', '1'), path.join(repo, 'release', '2'), { recursive: true });
+  fs.writeFileSync(path.join(repo, 'release', 'config.json'), JSON.stringify({ warmup: { shape: { x: [1, 14] } } }));
   const stream = { write: (line: string) => logs.push(JSON.parse(line)) };
   rt = await startTestRuntime(repo, [], {}, pino({ level: 'info' }, stream));
 });
@@ -73,5 +78,12 @@ test('explicit warmup that fails: that version is UNAVAILABLE with the reason; t
   const server = await get('/v2/health/ready');
   expect(server.status).toBe(503);
   expect(server.body.reason).toMatch(/^picky_bad\/1: failed its explicit warmup/);
-  expect(server.body.reason).not.toMatch(/picky_default|picky_shape|picky_file|multi_input/);
+  expect(server.body.reason).not.toMatch(/picky_default|picky_shape|picky_file|multi_input|release/);
+});
+
+test('a newest version that fails its explicit warmup gives its place to the older one (latest policy)', async () => {
+  expect((await get('/v2/models/release')).body).toMatchObject({ versions: ['1'], parameters: { warmed: true } });
+  const v2 = await get('/v2/models/release/versions/2/ready');
+  expect(v2.status).toBe(503);
+  expect(v2.body.reason).toMatch(/version 2 is not ready: failed its explicit warmup .*warmup shape of 'x' \[1,14\]: dimension 1 must be 4/);
 });
