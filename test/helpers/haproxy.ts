@@ -96,6 +96,8 @@ export function renderHaproxyConfig(options: HaproxyOptions, statsSocket: string
     '',
     'backend runtimes',
     '  balance roundrobin',
+    // Which instance answered (tests attribute each response to one instance).
+    '  http-response set-header x-served-by %s',
     '  option httpchk',
     `  http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host localhost`,
     `  http-check expect ${hc.expect}`,

@@ -5,6 +5,8 @@ export interface Outcome {
   status: number;
   version?: string;
   y?: number;
+  /** The instance that answered, when behind the test HAProxy (x-served-by). */
+  server?: string;
   error?: string;
 }
 
@@ -30,7 +32,7 @@ export class SteadyLoad {
             try {
               const res = await fetch(`${this.url}/v2/models/${this.model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...this.headers }, body });
               const json = (await res.json()) as { model_version?: string; outputs?: Array<{ data: number[] }>; error?: string };
-              this.outcomes.push({ sentAt, receivedAt: performance.now(), status: res.status, version: json.model_version, y: json.outputs?.[0]?.data[0], error: json.error });
+              this.outcomes.push({ sentAt, receivedAt: performance.now(), status: res.status, version: json.model_version, y: json.outputs?.[0]?.data[0], error: json.error, server: res.headers.get('x-served-by') ?? undefined });
             } catch (err) {
               this.outcomes.push({ sentAt, receivedAt: performance.now(), status: 0, error: (err as Error).message });
             }
@@ -70,10 +72,19 @@ export class SteadyLoad {
   }
 }
 
-/** Requests sent after the first response from `newer` arrived that were still answered by an older version. */
+/**
+ * Requests sent after the first response from `newer` arrived that were still answered by an
+ * older version (per instance when `server` is known: each instance switches on its own poll).
+ */
 export function olderAfterSwitch(outcomes: Outcome[], newer: string): Outcome[] {
-  const first = outcomes.filter((o) => o.version === newer).reduce((t, o) => Math.min(t, o.receivedAt), Number.POSITIVE_INFINITY);
-  return outcomes.filter((o) => o.sentAt > first && o.status === 200 && Number(o.version) < Number(newer));
+  const bad: Outcome[] = [];
+  const servers = new Set(outcomes.map((o) => o.server));
+  for (const server of servers) {
+    const mine = outcomes.filter((o) => o.server === server);
+    const first = mine.filter((o) => o.version === newer).reduce((t, o) => Math.min(t, o.receivedAt), Number.POSITIVE_INFINITY);
+    bad.push(...mine.filter((o) => o.sentAt > first && o.status === 200 && Number(o.version) < Number(newer)));
+  }
+  return bad;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
