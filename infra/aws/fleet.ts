@@ -4,11 +4,11 @@
  * load balancer. Instances failing the load balancer's health checks are replaced (ELB health
  * checks); a changed AMI, bundle, model set or template is a new template version that the
  * release step (FleetRelease) rolls through the group with checkpoints and rolls back when alarms
- * fire or instances fail; capacity follows request count and CPU.
+ * fire or instances fail; capacity follows the runtime's saturation signal, request count and CPU.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
+import { SATURATION_METRIC, STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
 import type { ScalingConfig, SpotConfig } from '../config';
 import { FleetRelease } from './fleet-release';
 import { STACK_TAG_KEY } from './instance-role';
@@ -164,6 +164,24 @@ export class Fleet extends pulumi.ComponentResource {
 
     const groupName = this.group.name;
     this.policies.push(
+      // The runtime's own saturation signal ((in-flight + queued) / workers), published by every
+      // instance at 10 s resolution (runtime/cloudwatch-publisher.ts): averaged over the group and
+      // read with a 10 s period, the fastest target tracking reacts.
+      // https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html
+      new aws.autoscaling.Policy(`${name}-saturation`, {
+        autoscalingGroupName: groupName,
+        policyType: 'TargetTrackingScaling',
+        targetTrackingConfiguration: {
+          customizedMetricSpecification: {
+            namespace: SATURATION_METRIC.namespace,
+            metricName: SATURATION_METRIC.saturation,
+            metricDimensions: [{ name: SATURATION_METRIC.groupDimension, value: groupName }],
+            statistic: 'Average',
+            period: SATURATION_METRIC.periodSeconds,
+          },
+          targetValue: args.scaling.saturationTarget,
+        },
+      }, parent),
       new aws.autoscaling.Policy(`${name}-requests`, {
         autoscalingGroupName: groupName,
         policyType: 'TargetTrackingScaling',

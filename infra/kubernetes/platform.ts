@@ -84,6 +84,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       minReplicas: c.minSize,
       maxReplicas: c.maxSize,
       targetCpuPercent: c.scaling.cpuTarget,
+      targetSaturation: c.scaling.saturationTarget,
     }, parent);
 
     let canary: RuntimeWorkload | undefined;

@@ -1,20 +1,22 @@
 /**
  * Elasticity and disruption for the runtime Deployment: an autoscaling/v2 HPA on CPU and on the
- * runtime's pending requests per pod (Triton's nv_inference_pending_request_count, exposed to the
- * HPA by prometheus-adapter with the rule shipped here), tuned for bursts; and a PDB.
+ * runtime's saturation signal per pod (onnx_fleet_saturation, (in-flight + queued) / workers: the
+ * metric and the target the AWS fleet's target tracking uses, exposed to the HPA by
+ * prometheus-adapter with the rule shipped here), tuned for bursts; and a PDB.
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { SATURATION_METRIC } from '../../runtime/contract';
 
-/** The pods metric the HPA reads, as prometheus-adapter names it. */
-export const PENDING_REQUESTS_METRIC = 'onnx_fleet_pending_requests';
+/** The pods metric the HPA reads: the runtime's own name, unchanged by prometheus-adapter. */
+export const SATURATION_POD_METRIC = SATURATION_METRIC.saturation;
 
-/** prometheus-adapter rule: per-pod sum of the runtime's pending requests over all models. */
+/** prometheus-adapter rule: each pod's saturation gauge, as the runtime exports it. */
 export function prometheusAdapterRule(): Record<string, unknown> {
   return {
-    seriesQuery: 'nv_inference_pending_request_count{namespace!="",pod!=""}',
+    seriesQuery: `${SATURATION_METRIC.saturation}{namespace!="",pod!=""}`,
     resources: { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } },
-    name: { matches: '^nv_inference_pending_request_count$', as: PENDING_REQUESTS_METRIC },
+    name: { matches: `^${SATURATION_METRIC.saturation}$`, as: SATURATION_POD_METRIC },
     metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)',
   };
 }
@@ -29,11 +31,11 @@ export interface RuntimeScalingArgs {
   maxReplicas?: number;
   /** Target average CPU utilisation, percent. Default 60. */
   targetCpuPercent?: number;
-  /** Target average pending requests per pod. Default 8 (about a batch queued per worker). */
-  targetPendingPerPod?: number;
+  /** Target average saturation per pod (the stack's scaling.saturationTarget, as on AWS). Default 4. */
+  targetSaturation?: number;
 }
 
-export const RUNTIME_SCALING_DEFAULTS = { minReplicas: 2, maxReplicas: 10, targetCpuPercent: 60, targetPendingPerPod: 8 };
+export const RUNTIME_SCALING_DEFAULTS = { minReplicas: 2, maxReplicas: 10, targetCpuPercent: 60, targetSaturation: 4 };
 
 export class RuntimeScaling extends pulumi.ComponentResource {
   readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
@@ -55,7 +57,7 @@ export class RuntimeScaling extends pulumi.ComponentResource {
           maxReplicas: d.maxReplicas,
           metrics: [
             { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: d.targetCpuPercent } } },
-            { type: 'Pods', pods: { metric: { name: PENDING_REQUESTS_METRIC }, target: { type: 'AverageValue', averageValue: String(d.targetPendingPerPod) } } },
+            { type: 'Pods', pods: { metric: { name: SATURATION_POD_METRIC }, target: { type: 'AverageValue', averageValue: String(d.targetSaturation) } } },
           ],
           behavior: {
             // Bursts: double (or +4 pods) every 15 s with no stabilisation; shrink slowly, 10 % a minute after 5 quiet minutes.

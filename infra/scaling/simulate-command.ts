@@ -89,14 +89,13 @@ export function readProfile(file: string): InstanceProfile {
   return p;
 }
 
-/** The target tracking policies the stack declares, as the Fleet creates them. */
-export function stackPolicies(stack: StackConfig, saturationTarget: number): TargetTrackingPolicy[] {
-  const scaling = stack.scaling as StackConfig['scaling'] & { saturationTarget?: number };
+/** The target tracking policies the stack declares, as the Fleet creates them (infra/aws/fleet.ts). */
+export function stackPolicies(stack: StackConfig): TargetTrackingPolicy[] {
   return [
-    { metric: 'saturation', target: scaling.saturationTarget ?? saturationTarget },
+    { metric: 'saturation', target: stack.scaling.saturationTarget },
     { metric: 'requestCount', target: stack.scaling.requestsPerTarget },
     { metric: 'cpu', target: stack.scaling.cpuTarget },
-  ].filter((p) => p.metric !== 'saturation' || scaling.saturationTarget !== undefined) as TargetTrackingPolicy[];
+  ];
 }
 
 export async function simulateCommand(argv: string[]): Promise<number> {
@@ -129,15 +128,16 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     throw err;
   }
   const derived = deriveTargets(profile, TARGET_UTILIZATION);
-  const targets = { cpuTarget: stack.scaling.cpuTarget, requestsPerTarget: derived.requestsPerTarget, saturationTarget: (stack.scaling as { saturationTarget?: number }).saturationTarget ?? derived.saturationTarget };
+  // The single-policy columns aim at measured capacity; "stack as configured" uses the stack's own targets.
+  const targets = { cpuTarget: stack.scaling.cpuTarget, requestsPerTarget: derived.requestsPerTarget, saturationTarget: derived.saturationTarget };
   const launch: LaunchTimes = { bootSeconds: o.bootSeconds, bootstrapSeconds: o.bootstrapSeconds, startupSeconds: profile.startupSeconds };
-  const results = compare(stack, profile, launch, columns(targets, stackPolicies(stack, targets.saturationTarget)), trace);
+  const results = compare(stack, profile, launch, columns(targets, stackPolicies(stack)), trace);
   const peak = Math.max(...trace);
   const header = [
     `${name}: ${traceName} trace, ${(trace.length / 60).toFixed(1)} min, peak ${Math.round(peak)} req/s; group ${stack.minSize}..${stack.maxSize}${stack.warmPool.enabled ? `, warm pool ${stack.warmPool.minSize}` : ''}`,
     `instance (plan, ${profile.cpuModel}): ${Math.round(profile.capacityRps)} req/s at p99 ≤ ${profile.sloP99Ms} ms, peak ${Math.round(profile.peakRps)} req/s, queue ${profile.queueBound}; ` +
       `launch ${launch.bootSeconds} s boot + ${launch.bootstrapSeconds} s bootstrap + ${launch.startupSeconds.toFixed(1)} s model load (warm pool: no bootstrap); instance warmup ${STARTUP_BUDGET_SECONDS} s`,
-    `targets at ${TARGET_UTILIZATION * 100} % of capacity: ${derived.requestsPerTarget} requests/target/min, saturation ${targets.saturationTarget}; CPU ${targets.cpuTarget} % (stack)`,
+    `single-policy targets at ${TARGET_UTILIZATION * 100} % of measured capacity: ${derived.requestsPerTarget} requests/target/min, saturation ${targets.saturationTarget}; CPU ${targets.cpuTarget} % (stack's)`,
   ];
   const text = `${header.join('\n')}\n\n${table(results)}\n`;
   if (o.json) process.stdout.write(JSON.stringify({ stack: name, trace: traceName, targets, launch, results: results.map((r) => ({ name: r.name, policies: r.policies, ...r.report, samples: undefined })) }, null, 2) + '\n');

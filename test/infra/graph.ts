@@ -21,6 +21,7 @@ import {
   HEALTH_READY_PATH,
   KEEP_ALIVE_TIMEOUT_SECONDS,
   LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
+  SATURATION_METRIC,
   STARTUP_BUDGET_SECONDS,
 } from '../../runtime/contract';
 
@@ -143,6 +144,29 @@ export function describeStack(stack: string): void {
     const main = inputs(one(resources, 'aws:autoscaling/group:Group', 'onnx-fleet-fleet'));
     expect([main.minSize, main.maxSize]).toEqual([config.minSize, config.maxSize]);
     expect(Boolean(main.warmPool)).toBe(config.warmPool.enabled);
+  });
+
+  test('scaling: every group tracks the saturation signal (10 s high-resolution, group average), request count and CPU at the stack\'s targets', () => {
+    // https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html
+    for (const group of ofType(resources, 'aws:autoscaling/group:Group')) {
+      const policy = (suffix: string) => inputs(one(resources, 'aws:autoscaling/policy:Policy', `${group.name}-${suffix}`));
+      const saturation = policy('saturation');
+      expect(saturation.policyType).toBe('TargetTrackingScaling');
+      expect(saturation.targetTrackingConfiguration).toEqual({
+        customizedMetricSpecification: {
+          namespace: SATURATION_METRIC.namespace,
+          metricName: 'onnx_fleet_saturation',
+          metricDimensions: [{ name: 'AutoScalingGroupName', value: inputs(group).name ?? expect.any(String) }],
+          statistic: 'Average',
+          period: 10,
+        },
+        targetValue: config.scaling.saturationTarget,
+      });
+      expect(policy('requests').targetTrackingConfiguration).toMatchObject({ predefinedMetricSpecification: { predefinedMetricType: 'ALBRequestCountPerTarget' }, targetValue: config.scaling.requestsPerTarget });
+      expect(policy('cpu').targetTrackingConfiguration).toMatchObject({ predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' }, targetValue: config.scaling.cpuTarget });
+    }
+    const main = inputs(one(resources, 'aws:autoscaling/group:Group', 'onnx-fleet-fleet'));
+    if (config.warmPool.enabled) expect(main.warmPool).toEqual({ poolState: 'Stopped', minSize: config.warmPool.minSize, instanceReusePolicy: { reuseOnScaleIn: true } });
   });
 
   test('every group has a release step: its own template at a numbered version, auto rollback on the gating alarms, checkpoints', () => {
@@ -340,17 +364,18 @@ function describeKubernetes(get: () => { config: StackConfig; resources: Resourc
     }
   });
 
-  test('HPA on CPU and pending requests, PDB that lets unhealthy pods go', () => {
+  test('HPA on CPU and on the saturation signal (the name and target the AWS fleet tracks), PDB that lets unhealthy pods go', () => {
     const { config, resources } = get();
     const hpa = inputs(one(resources, 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler')).spec;
     expect([hpa.minReplicas, hpa.maxReplicas]).toEqual([config.minSize, config.maxSize]);
     expect(hpa.metrics.map((m: any) => m.type)).toEqual(['Resource', 'Pods']);
-    expect(hpa.metrics[1].pods.metric.name).toBe('onnx_fleet_pending_requests');
+    expect(hpa.metrics[1].pods).toEqual({ metric: { name: 'onnx_fleet_saturation' }, target: { type: 'AverageValue', averageValue: String(config.scaling.saturationTarget) } });
     expect(hpa.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
     expect(hpa.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThan(0);
     expect(inputs(one(resources, 'kubernetes:policy/v1:PodDisruptionBudget')).spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     const rules = JSON.parse(inputs(one(resources, 'kubernetes:core/v1:ConfigMap')).data['rules.yaml']);
-    expect(rules.rules[0].seriesQuery).toContain('nv_inference_pending_request_count');
+    expect(rules.rules[0].seriesQuery).toBe('onnx_fleet_saturation{namespace!="",pod!=""}');
+    expect(rules.rules[0].name).toEqual({ matches: '^onnx_fleet_saturation$', as: 'onnx_fleet_saturation' });
   });
 
   test('CloudNativePG runs 1 primary + the configured replicas across zones; the runtime is handed -rw and -ro', () => {
