@@ -20,6 +20,8 @@ export interface ResourceRecord {
   inputs: Record<string, unknown>;
   /** Resource option `ignoreChanges`, when set. */
   ignoreChanges?: string[];
+  /** Resource option `protect`, when set. */
+  protect?: boolean;
 }
 
 /** Plausible provider outputs for the few resources whose outputs other resources read. */
@@ -119,6 +121,7 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
   const parents = new Map<string, { name: string; type: string } | null>();
   const names = new WeakMap<object, { name: string; type: string }>();
   const ignored = new Map<string, string[]>();
+  const protectedIds = new Set<string>();
   const id = (type: string, name: string) => `${type}::${name}`;
   await pulumi.runtime.setMocks(
     {
@@ -139,6 +142,7 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
     pulumi.runtime.registerStackTransformation((args) => {
       names.set(args.resource, { name: args.name, type: args.type });
       if (args.opts.ignoreChanges) ignored.set(id(args.type, args.name), args.opts.ignoreChanges);
+      if (args.opts.protect) protectedIds.add(id(args.type, args.name));
       const parent = args.opts.parent;
       parents.set(id(args.type, args.name), parent ? names.get(parent) ?? null : null);
       return undefined;
@@ -159,6 +163,6 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
     .filter((r) => r.type !== 'pulumi:pulumi:Stack')
     .map((r) => {
       const p = parents.get(id(r.type, r.name)) ?? null;
-      return { ...r, parent: p?.name ?? null, parentType: p?.type ?? null, ignoreChanges: ignored.get(id(r.type, r.name)) };
+      return { ...r, parent: p?.name ?? null, parentType: p?.type ?? null, ignoreChanges: ignored.get(id(r.type, r.name)), ...(protectedIds.has(id(r.type, r.name)) ? { protect: true } : {}) };
     });
 }
