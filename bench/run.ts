@@ -34,12 +34,13 @@ import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, 
  * onnx-fleet's settings for this 2-core machine (reported in the results and the README):
  * - two workers × one intra-op thread: the best in-process layout here (one session per core);
  * - max_queue_delay 0: the dispatcher hands work only to an idle worker, so while both workers
- *   are busy requests accumulate and the next batch takes all of them (up to max_batch_size).
+ *   are busy requests accumulate and the next batch takes all of them (up to the batch size).
  *   Waiting longer while a worker sits idle only adds latency on a box with two cores; under
  *   load the batches form anyway;
- * - CNN batches of at most 8 (4–8 is this box's sweet spot; larger batches fall out of cache);
- * - queues that hold the closed-loop cells (128 connections) without shedding, so the table
- *   measures throughput; the overload cell (512 connections, 3× the sustainable rate) sheds.
+ * - max_batch_size 16 and no preferred_batch_size: the runtime calibrates the batch size at load
+ *   (this box's CNN sweet spot is 4–8; larger batches fall out of cache);
+ * - Triton-style queue bounds (128 / 256) plus the runtime's default admission by estimated wait;
+ *   the overload cell (512 connections, 3× the sustainable rate) sheds.
  */
 const FLEET_LAYOUT = { workers: 2, intraOpThreads: 1 };
 /** Cells measured while other processes used more than this share of the CPUs are measured again. */
@@ -48,12 +49,12 @@ const RETRY_ABOVE_FOREIGN_CPU = 40; // % of one core
 const retryBudget = { seconds: 0 };
 const BATCHING: Record<string, Record<string, unknown>> = {
   'text-orientation': {
-    max_batch_size: 8,
-    dynamic_batching: { max_queue_delay_microseconds: 0, preferred_batch_size: [4, 8], default_queue_policy: { max_queue_size: 128 } },
+    max_batch_size: 16,
+    dynamic_batching: { max_queue_delay_microseconds: 0, default_queue_policy: { max_queue_size: 128 } },
   },
   iris: {
     max_batch_size: 16,
-    dynamic_batching: { max_queue_delay_microseconds: 0, preferred_batch_size: [8, 16], default_queue_policy: { max_queue_size: 256 } },
+    dynamic_batching: { max_queue_delay_microseconds: 0, default_queue_policy: { max_queue_size: 256 } },
   },
 };
 

@@ -18,6 +18,7 @@ import { BatchMeasurement, calibrationSizes, chooseBatchSize, combineWorkers } f
 import { Dispatcher } from '../scheduling/dispatcher';
 import { ModelExecutor } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
+import { WaitEstimator } from '../scheduling/wait-estimate';
 import type { LoadTask, WireTensor, WireValueMetadata } from '../workers/messages';
 import type { WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
@@ -377,7 +378,7 @@ export class ModelManager {
         v.warmed = false;
       }
       v.signature = signature;
-      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }));
+      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.deps.pool.size));
       stage = 'failed its batch calibration';
       const policy = await this.calibratedPolicy(v, session, batchPolicy(v.config, signature, log), warmFeeds, log);
       v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), policy);

@@ -175,10 +175,11 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
     } catch {
       return; // unknown or not ready: the handler answers with the right error
     }
-    if (v.queue?.full) {
+    const refused = v.queue?.refusal();
+    if (refused) {
       metrics.requestFailure.inc({ model: v.model, version: String(v.version), reason: 'REJECTED' });
       req.inferenceLabels = { model: v.model, version: String(v.version) };
-      throw v.queue.reject();
+      throw refused;
     }
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', { onRequest: shedEarly }, infer);

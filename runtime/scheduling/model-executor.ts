@@ -80,6 +80,7 @@ export class ModelExecutor implements QueueExecutor {
     try {
       const inputs = concatInputs(batch);
       const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) }, batch.length > 1 ? transferableInputs(inputs) : undefined);
+      this.queue.estimator?.record(Number(process.hrtime.bigint() - dispatchedAt) / 1000, batch.length);
       const sizes = batch.map(batchSizeOf);
       const perRequest = splitOutputs(result.outputs.map(fromWire), sizes);
       this.metrics.execCount.inc(this.labels);

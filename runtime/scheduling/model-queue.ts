@@ -7,6 +7,7 @@ import type { InferRequest, Tensor } from '../protocol/types';
 import type { QueuePolicy } from '../models/model-config';
 import { QUEUE_WAIT_WINDOW_MS } from '../contract';
 import { QueueWaitWindow } from './queue-wait-window';
+import type { WaitEstimator } from './wait-estimate';
 
 export interface InferOutcome {
   outputs: Tensor[];
@@ -31,7 +32,7 @@ export interface Pending {
 /** Seconds a shed client is told to wait. Short: queues drain in milliseconds. */
 export const RETRY_AFTER_SECONDS = 1;
 
-export type ShedCause = 'queue_full' | 'timeout';
+export type ShedCause = 'queue_full' | 'timeout' | 'queue_wait';
 
 export class ModelQueue {
   private readonly items: Pending[] = [];
@@ -44,6 +45,8 @@ export class ModelQueue {
     readonly key: string,
     readonly policy: QueuePolicy,
     private readonly onShed: (cause: ShedCause) => void,
+    /** Admission by estimated wait (wait-estimate.ts); absent: by queue length only. */
+    readonly estimator?: WaitEstimator,
   ) {}
 
   get waiting(): number {
@@ -65,7 +68,8 @@ export class ModelQueue {
    * parameter; it may only lower the model's default.
    */
   enqueue(request: InferRequest, timeoutUs?: number): Promise<InferOutcome> {
-    if (this.full) return Promise.reject(this.reject());
+    const refused = this.refusal(timeoutUs);
+    if (refused) return Promise.reject(refused);
     const timeout = effectiveTimeoutUs(this.policy, timeoutUs);
     return new Promise<InferOutcome>((resolve, reject) => {
       const pending: Pending = { request, acceptedAt: process.hrtime.bigint(), resolve, reject, settled: false };
@@ -82,6 +86,25 @@ export class ModelQueue {
       }
       this.items.push(pending);
     });
+  }
+
+  /**
+   * The 503 a new request gets now (counted as shed), or undefined when it is admitted: the queue
+   * is full, or its estimated wait exceeds its bound (see wait-estimate.ts). Called before the
+   * body is read (with the model's timeout) and again at enqueue (with the request's own).
+   */
+  refusal(timeoutUs?: number): Error | undefined {
+    if (this.full) return this.reject();
+    const estimate = this.estimator?.estimateUs(this.items.length);
+    if (estimate === undefined) return undefined;
+    const timeout = effectiveTimeoutUs(this.policy, timeoutUs);
+    const bound = timeout > 0 ? timeout : this.estimator!.defaultBoundUs()!;
+    if (estimate <= bound) return undefined;
+    this.onShed('queue_wait');
+    return unavailable(
+      `model ${this.key}: estimated queue wait ${Math.round(estimate / 1000)} ms (${this.items.length} waiting) exceeds ${timeout > 0 ? 'the request timeout' : 'the admission bound'} of ${Math.round(bound / 1000)} ms; retry later`,
+      RETRY_AFTER_SECONDS,
+    );
   }
 
   /** Counts a shed request and returns the error it gets (503 + Retry-After). */
