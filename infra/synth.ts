@@ -36,14 +36,18 @@ function securePath(v: unknown, at: string): string | undefined {
 /**
  * A stack file's `config:` block as Pulumi hands it to a program: objects and lists as JSON.
  * Secrets (`pulumi config set --secret`) are ciphertext only the stack's secrets provider can
- * decrypt, so an offline read refuses them by key instead of validating ciphertext.
+ * decrypt, so an offline read refuses them by key instead of validating ciphertext. Commands
+ * that only read the scaling settings (plan, simulate) pass `omitSecrets`: a secret key is left
+ * out instead (the schema then says so if the key was required).
  */
-export function readStackFile(file: string): Record<string, string> {
+export function readStackFile(file: string, options: { omitSecrets?: boolean } = {}): Record<string, string> {
   const doc = YAML.parse(fs.readFileSync(file, 'utf8')) ?? {};
   const config = (doc.config ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(config)) {
     const secret = securePath(v, k);
-    if (secret) {
+    if (secret && options.omitSecrets) {
+      delete config[k];
+    } else if (secret) {
       throw new ConfigError(`${secret}: a secret (secure: ciphertext), which only the stack's secrets provider can decrypt; expected a plain value for offline synth: run \`pulumi preview\`, or synth a copy of the file with the plain value (--config-file)`);
     }
   }

@@ -221,7 +221,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     model = pickModel(path.resolve(o.repository), o.model);
     if (o.stack || o.configFile) {
       stackFile = stackFileOf(o.stack, o.configFile);
-      stack = parseStackConfig(readStackFile(stackFile.file));
+      stack = parseStackConfig(readStackFile(stackFile.file, { omitSecrets: true }));
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
@@ -280,7 +280,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     const tmp = `${stackFile.file}.plan-check`;
     fs.writeFileSync(tmp, after);
     try {
-      parseStackConfig(readStackFile(tmp));
+      parseStackConfig(readStackFile(tmp, { omitSecrets: true }));
     } finally {
       fs.rmSync(tmp, { force: true });
     }

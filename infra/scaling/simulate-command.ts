@@ -109,7 +109,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     o = parseArgs(argv);
     const found = stackFileOf(o.stack, o.configFile);
     name = found.name;
-    stack = parseStackConfig(readStackFile(found.file));
+    stack = parseStackConfig(readStackFile(found.file, { omitSecrets: true }));
     profile = readProfile(o.profile ? path.resolve(o.profile) : profileFileOf(found.file));
     const base = o.baseRps ?? 0.5 * stack.minSize * profile.capacityRps;
     if ((BUILT_IN_TRACES as readonly string[]).includes(o.trace)) {

@@ -87,7 +87,7 @@ describe('onnx-fleet plan, for real (short profile)', () => {
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('secure: v1:AAABAMFhbHRlZC1zZWNyZXQtY2lwaGVydGV4dA==');
     expect(text).toMatch(/# plan: saturation measured at 70 % of [\d.k]+ req\/s per instance at p99 ≤ 500 ms \(iris on /);
-    const config = parseStackConfig(readStackFile(file));
+    const config = parseStackConfig(readStackFile(file, { omitSecrets: true }));
     expect(config.scaling.saturationTarget).toBeGreaterThan(0);
     const profile = JSON.parse(fs.readFileSync(path.join(dir, 'mine.capacity.json'), 'utf8'));
     expect(profile).toMatchObject({ model: 'iris', workers: 1, sloP99Ms: 500, cpuModel: os.cpus()[0].model.trim() });
