@@ -35,8 +35,15 @@ interface ReleaseInputs {
   preferences: RefreshPreferences;
 }
 
-/** Problems AWS would reject the request for, as `pulumi preview` check failures. */
+/**
+ * How the engine hands a dynamic provider a value not known yet (`pulumi.runtime.unknownValue`):
+ * during a preview the new template version is unknown until the template is updated.
+ */
+const UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+
+/** Problems AWS would reject the request for, as `pulumi preview` check failures (judged once known). */
 function checkRelease(inputs: ReleaseInputs): { property: string; reason: string }[] {
+  if (JSON.stringify(inputs).includes(UNKNOWN)) return [];
   const version = desiredTemplate(inputs.desiredConfiguration)?.Version;
   const failures = [...preferenceViolations(inputs.preferences), ...rollbackViolations(inputs.desiredConfiguration, inputs.preferences)].map((v) => ({ property: 'preferences', reason: `${v.message} (${v.source})` }));
   if (!isNumberedVersion(version)) failures.push({ property: 'desiredConfiguration', reason: `launch template version ${JSON.stringify(version)}: a release needs a specific numbered version (AWS cannot roll back $Latest or $Default)` });

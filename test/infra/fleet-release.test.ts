@@ -308,6 +308,13 @@ describe('the serialized dynamic provider (what the Pulumi engine runs)', () => 
     expect((await provider.check!({}, spread)).failures!.map((f) => f.reason).join(' ')).toMatch(/expected at most 100 \(EC2 Auto Scaling API Reference, RefreshPreferences\)/);
   });
 
+  test('check() leaves a version not known yet (a preview before the template update) to the update', async () => {
+    const pending = inputs('2');
+    pending.desiredConfiguration.LaunchTemplate!.Version = pulumi.runtime.unknownValue as string;
+    expect((await provider.check!({}, pending)).failures).toEqual([]);
+    expect((await provider.check!({}, { ...inputs('2'), desiredConfiguration: pulumi.runtime.unknownValue })).failures).toEqual([]);
+  });
+
   test('diff(): a new version is an in-place update (a release), a new group a replacement', async () => {
     expect(await provider.diff!(GROUP, inputs('2'), inputs('2'))).toMatchObject({ changes: false, replaces: [] });
     expect(await provider.diff!(GROUP, inputs('2'), inputs('3'))).toMatchObject({ changes: true, replaces: [] });
