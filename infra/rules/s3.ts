@@ -1,10 +1,16 @@
 /** S3 buckets: names (the platform's buckets and the Kubernetes target's shard buckets) and lifecycle rules. */
 import type { StackConfig } from '../config';
-import { autoName, eachResource } from './graph';
+import { autoName, eachResource, inputsOf, policyDocument, statements } from './graph';
 import type { AwsRule } from './types';
 
 const BUCKET = 'aws:s3/bucket:Bucket';
 const LIFECYCLE = 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration';
+const LOGGING = 'aws:s3/bucketLogging:BucketLogging';
+const BUCKET_POLICY = 'aws:s3/bucketPolicy:BucketPolicy';
+const OWNERSHIP = 'aws:s3/bucketOwnershipControls:BucketOwnershipControls';
+const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+/** Does an IAM resource pattern (`*` and `?` wildcards) match `arn`? */
+const matches = (pattern: string, arn: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
 
 /** What is wrong with a general purpose bucket name, or undefined. */
 export function bucketNameProblem(name: string): string | undefined {
@@ -79,5 +85,26 @@ export const s3Rules: AwsRule[] = [
       }),
     ),
     violation: { base: 'dev', patch: [{ type: LIFECYCLE, name: 'onnx-fleet-artifacts', set: { 'rules.0.noncurrentVersionExpiration.noncurrentDays': 0 } }] },
+  },
+  {
+    id: 's3-access-log-delivery',
+    resourceTypes: [LOGGING, BUCKET_POLICY],
+    resource: 'S3 server access logging',
+    setting: 'TargetBucket, TargetPrefix, TargetGrants',
+    rule: 'Log delivery to a target bucket whose object ownership is BucketOwnerEnforced is granted by its bucket policy (logging.s3.amazonaws.com, s3:PutObject on the target prefix), never by target grants.',
+    sources: ['https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLogging.html', 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html'],
+    keys: ['environment'],
+    checkGraph: eachResource([LOGGING], (i, _r, all) => {
+      const target = String(i.targetBucket);
+      const enforced = all.some((o) => o.type === OWNERSHIP && inputsOf(o).bucket === target && inputsOf(o).rule?.objectOwnership === 'BucketOwnerEnforced');
+      if (enforced && (i.targetGrants ?? []).length > 0) return `target grants on ${target}, whose objects the bucket owner owns`;
+      const key = `arn:aws:s3:::${target}/${i.targetPrefix ?? ''}log-object`;
+      const granted = all
+        .filter((p) => p.type === BUCKET_POLICY && inputsOf(p).bucket === target)
+        .flatMap((p) => statements(policyDocument(inputsOf(p).policy)))
+        .some((st) => st.Effect === 'Allow' && list(st.Principal?.Service).includes('logging.s3.amazonaws.com') && list(st.Action).some((a) => a === 's3:PutObject' || a === 's3:*') && list(st.Resource).some((res) => matches(res, key)));
+      return granted ? undefined : `the policy of ${target} does not let logging.s3.amazonaws.com put objects under ${i.targetPrefix ?? ''}`;
+    }),
+    violation: { base: 'staging', patch: [{ type: LOGGING, name: 'onnx-fleet-artifacts', set: { targetPrefix: 'access-logs/onnx-fleet-artifacts/' } }] },
   },
 ];
