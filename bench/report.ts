@@ -10,6 +10,7 @@ const shed = (c: Cell) => {
   return entries.length === 0 ? '0' : entries.map(([s, n]) => `${n} (${s})`).join(', ');
 };
 
+const cpuMs = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n < 0.1 ? n.toFixed(3) : n.toFixed(2));
 const cpu = (c: Cell) => [c.serverCpuPercent, c.loadGeneratorCpuPercent, c.foreignCpuPercent].map((x) => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x))).join(' / ');
 
 function best(m: ModelResult, scenario: string): Cell | undefined {
@@ -23,22 +24,22 @@ export function markdown(r: BenchResults): string {
     lines.push(`#### ${m.label}`);
     lines.push('');
     lines.push(
-      `In-process onnxruntime-node peak (physical limit): **${num(peak.inferencesPerSecond)} inferences/s** (${peak.sessions} session${peak.sessions > 1 ? 's' : ''} × ${peak.threads} intra-op thread${peak.threads > 1 ? 's' : ''}, batch ${peak.batch}).`,
+      `In-process onnxruntime-node peak (physical limit, best over sessions × threads × batch): **${num(peak.inferencesPerSecond)} inferences/s** (${peak.sessions} session${peak.sessions > 1 ? 's' : ''} × ${peak.threads} intra-op thread${peak.threads > 1 ? 's' : ''}, batch ${peak.batch}), ${cpuMs(peak.cpuMsPerInference)} ms of CPU per inference.`,
     );
     lines.push('');
-    lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | CPU % server / autocannon / other |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | server CPU ms / inference | CPU % server / autocannon / other |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of SCENARIOS) {
       for (const c of m.cells.filter((k) => k.scenario === s).sort((a, b) => a.concurrency - b.concurrency)) {
         lines.push(
-          `| ${SCENARIO_LABELS[s]} | ${c.concurrency} | ${num(c.okPerSecond)} | ${ms(c.p50)} | ${ms(c.p99)} | ${shed(c)} | ${ms(c.health?.p99)} | ${ratio(c.ratios?.vsInProcessPeak)} | ${ratio(c.ratios?.vsBareFastify)} | ${ratio(c.ratios?.vsNaive)} | ${cpu(c)} |`,
+          `| ${SCENARIO_LABELS[s]} | ${c.concurrency} | ${num(c.okPerSecond)} | ${ms(c.p50)} | ${ms(c.p99)} | ${shed(c)} | ${ms(c.health?.p99)} | ${ratio(c.ratios?.vsInProcessPeak)} | ${ratio(c.ratios?.vsBareFastify)} | ${ratio(c.ratios?.vsNaive)} | ${cpuMs(c.cpuMsPerInference)} | ${cpu(c)} |`,
         );
       }
     }
     const o = m.overload;
     if (o) {
       lines.push(
-        `| overload: binary at 3× (${num(o.offeredPerSecond)} req/s offered, ${num(o.sentPerSecond)} sent) | ${o.concurrency} | ${num(o.okPerSecond)} | ${ms(o.p50)} | ${ms(o.p99)} | ${shed(o)} | ${ms(o.health?.p99)} | ${ratio(o.ratios?.vsInProcessPeak)} | ${ratio(o.ratios?.vsBareFastify)} | ${ratio(o.ratios?.vsNaive)} | ${cpu(o)} |`,
+        `| overload: binary at 3× (${num(o.offeredPerSecond)} req/s offered, ${num(o.sentPerSecond)} sent) | ${o.concurrency} | ${num(o.okPerSecond)} | ${ms(o.p50)} | ${ms(o.p99)} | ${shed(o)} | ${ms(o.health?.p99)} | ${ratio(o.ratios?.vsInProcessPeak)} | ${ratio(o.ratios?.vsBareFastify)} | ${ratio(o.ratios?.vsNaive)} | ${cpuMs(o.cpuMsPerInference)} | ${cpu(o)} |`,
       );
     }
     lines.push('');
@@ -49,7 +50,10 @@ export function markdown(r: BenchResults): string {
     const topC = Math.max(...m.cells.map((c) => c.concurrency));
     const healthAt = (s: string) => m.cells.find((c) => c.scenario === s && c.concurrency === topC)?.health?.p99;
     const summary: string[] = [];
-    if (bin) summary.push(`best binary ${num(bin.okPerSecond)} req/s = **${ratio(bin.okPerSecond / peak.inferencesPerSecond)} the in-process peak**`);
+    if (bin) summary.push(`best binary ${num(bin.okPerSecond)} req/s = **${ratio(bin.okPerSecond / peak.inferencesPerSecond)} the in-process peak**, server CPU ${cpuMs(bin.cpuMsPerInference)} ms per inference = **${ratio((bin.cpuMsPerInference ?? NaN) / (peak.cpuMsPerInference ?? NaN))} in-process**`);
+    const json32 = m.cells.find((c) => c.scenario === 'fleet-json' && c.concurrency === 32);
+    const bare32 = m.cells.find((c) => c.scenario === 'bare-fastify' && c.concurrency === 32);
+    if (json32 && bare32) summary.push(`JSON at 32 connections ${num(json32.okPerSecond)} req/s = **${ratio(json32.okPerSecond / bare32.okPerSecond)} bare Fastify** at 32 (${num(bare32.okPerSecond)})`);
     if (bin && naive) summary.push(`**${ratio(bin.okPerSecond / naive.okPerSecond)} the naive handler's best** (${num(naive.okPerSecond)})`);
     if (bin && bare) summary.push(`${ratio(bin.okPerSecond / bare.okPerSecond)} bare Fastify's best (${num(bare.okPerSecond)})`);
     if (json && bin) summary.push(`JSON tensors reach ${ratio(json.okPerSecond / bin.okPerSecond)} of binary`);
@@ -59,7 +63,7 @@ export function markdown(r: BenchResults): string {
     if (o) {
       const shedTotal = Object.values(o.non2xx).reduce((a, b) => a + b, 0);
       summary.push(
-        `at 3× load: accepted p99 ${ms(o.p99)} ms vs unloaded p99 ${ms(o.unloadedP99)} ms (**${ratio(o.p99 / o.unloadedP99)}**), ${num(shedTotal)} shed with p99 ${ms(o.non2xxP99)} ms, RSS ${num(o.rssBeforeMiB)} → peak ${num(o.rssPeakMiB)} MiB`,
+        `at 3× load: accepted p99 ${ms(o.p99)} ms vs unloaded p99 ${ms(o.unloadedP99)} ms (**${ratio(o.p99 / o.unloadedP99)}**), ${num(shedTotal)} shed with p99 **${ms(o.non2xxP99)} ms**, goodput ${num(o.okPerSecond)} req/s = **${ratio(o.okPerSecond / o.sustainablePerSecond)} capacity** (${num(o.sustainablePerSecond)}), ${o.errors} errors, ${o.timeouts} timeouts, RSS ${num(o.rssBeforeMiB)} → peak ${num(o.rssPeakMiB)} MiB`,
       );
     }
     lines.push(`Best cells: ${summary.join('; ')}.`);

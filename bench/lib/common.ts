@@ -35,7 +35,10 @@ export interface Child {
 
 /** Spawns `node <script> ...args` and waits until GET <url>/v2/health/ready answers 200. */
 export async function spawnServer(script: string, args: string[], port: number, timeoutMs = 60_000): Promise<Child> {
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  // BENCH_CPU_PROF_DIR: every server (all its threads) writes a V8 CPU profile there on exit
+  // (node --cpu-prof); bench/profile-summary.ts says where the time went. Not for measured runs.
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(process.env.BENCH_CPU_PROF_DIR, `${path.basename(script, '.js')}-${port}`)] : [];
+  const proc = spawn(process.execPath, [...prof, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   const tail: string[] = [];
   const keep = (c: Buffer) => {
     for (const line of c.toString().split('\n')) if (line.trim()) tail.push(line);
