@@ -36,11 +36,12 @@ export interface InstanceProfile {
   /** Seconds from starting the runtime to ready (model load + warmup) on the measuring machine. */
   startupSeconds: number;
   /**
-   * One open-loop step beyond the peak: what the instance still serves while it sheds. Shedding is
-   * not free (the request still crosses the network stack and the HTTP parser), so goodput falls
-   * as the offered rate grows; the simulator extrapolates this line. Absent: goodput stays at the peak.
+   * Open-loop steps beyond the closed-loop peak: what the instance still serves while it sheds.
+   * Shedding is not free (the request still crosses the network stack and the HTTP parser), so
+   * goodput changes with the offered rate; the simulator interpolates these points (and holds the
+   * last beyond them). Absent: goodput stays at the peak.
    */
-  overload?: { offeredRps: number; okRps: number; shedRps: number };
+  overload?: Array<{ offeredRps: number; okRps: number; shedRps: number }>;
   ramp: RampPoint[];
 }
 
@@ -96,13 +97,21 @@ export class InstanceModel {
     this.points = risingRamp(profile);
   }
 
-  /** Requests served per second while `rps` are offered beyond the peak: the line from (peak, peak) through the measured overload step. */
+  /** Requests served per second while `rps` are offered beyond the peak: the measured open-loop points, interpolated. */
   goodput(rps: number): number {
     const peak = this.profile.peakRps;
-    const o = this.profile.overload;
-    if (!o || rps <= peak || o.offeredRps <= peak) return peak;
-    const slope = Math.min(0, (o.okRps - peak) / (o.offeredRps - peak));
-    return Math.max(0, peak + slope * (rps - peak));
+    const points = [...(this.profile.overload ?? [])].filter((p) => p.offeredRps > 0).sort((a, b) => a.offeredRps - b.offeredRps);
+    if (points.length === 0) return peak;
+    // Below the first open-loop point, from the closed loop's best (served everything it was offered) towards it.
+    const line: Array<[number, number]> = [[Math.min(peak, points[0].offeredRps), Math.min(peak, points[0].offeredRps)], ...points.map((p) => [p.offeredRps, p.okRps] as [number, number])];
+    if (rps <= line[0][0]) return Math.min(rps, peak);
+    for (let i = 1; i < line.length; i++) {
+      if (rps <= line[i][0]) {
+        const f = (rps - line[i - 1][0]) / (line[i][0] - line[i - 1][0] || 1);
+        return Math.min(rps, line[i - 1][1] + f * (line[i][1] - line[i - 1][1]));
+      }
+    }
+    return Math.min(rps, line[line.length - 1][1]);
   }
 
   /** An instance offered `rps` with `backlog` requests already queued. */

@@ -249,7 +249,7 @@ export async function planCommand(argv: string[]): Promise<number> {
       startupSeconds: runtime.startupSeconds,
       stepMs: o.stepSeconds * 1000,
       maxConcurrency: o.maxConcurrency,
-      onOverload: (v) => log(`  overload (open loop at 2× the peak): ${fmt(v.offeredRps)} req/s offered, ${fmt(v.okRps)} served, ${fmt(v.shedRps)} shed with 503`),
+      onOverload: (v) => log(`  overload (open loop): ${fmt(v.offeredRps)} req/s offered, ${fmt(v.okRps)} served, ${fmt(v.shedRps)} shed with 503`),
       onStep: (p) =>
         log(`  c=${String(p.concurrency).padStart(3)}  ${fmt(p.rps).padStart(6)} req/s  p99 ${p.p99Ms.toFixed(1).padStart(7)} ms  saturation ${p.saturation.toFixed(2).padStart(6)}  CPU ${p.cpuPercent.toFixed(0).padStart(3)} %  ${p.meetsSlo ? 'ok' : 'over SLO'}${p.shed ? `  (${p.shed} shed)` : ''}${p.foreignCpuPercent > 20 ? `  [other work used ${p.foreignCpuPercent} % CPU]` : ''}`),
     });

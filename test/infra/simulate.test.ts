@@ -61,6 +61,14 @@ describe('the fleet model', () => {
     }
   });
 
+  test('overloaded goodput follows plan\'s open-loop points (shedding costs CPU), held beyond the last', () => {
+    const m = new InstanceModel({ ...PROFILE, overload: [{ offeredRps: 2200, okRps: 900, shedRps: 1300 }, { offeredRps: 4400, okRps: 600, shedRps: 3800 }] });
+    expect(m.goodput(1650)).toBeCloseTo(1000, 9);
+    expect(m.goodput(3300)).toBeCloseTo(750, 9);
+    expect(m.goodput(9000)).toBe(600);
+    expect(new InstanceModel(PROFILE).goodput(9000)).toBe(PROFILE.peakRps);
+  });
+
   test('below capacity nothing is shed and latency follows the measured ramp', () => {
     const r = simulate({ group: fixed(2), instance: PROFILE, trace: new Array(120).fill(1400) });
     expect(r.shed).toBe(0);
