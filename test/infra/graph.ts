@@ -190,6 +190,9 @@ export function describeStack(stack: string): void {
       // AWS would start it and could roll it back (the same rules the simulation enforces).
       expect(preferenceViolations(preferences)).toEqual([]);
       expect(rollbackViolations(desired, preferences, { currentVersion: template.Version, currentImageId: inputs(lt).imageId, desiredImageId: inputs(lt).imageId })).toEqual([]);
+      // Nothing else in the program points at the template: only the group (created on it) and its release step.
+      const referencing = resources.filter((r) => r !== lt && JSON.stringify(r.inputs).includes(`"${lt.name}-id"`)).map((r) => r.type).sort();
+      expect(referencing).toEqual(['aws:autoscaling/group:Group', 'pulumi-nodejs:dynamic/fleet:Release']);
       // The dynamic provider is serialized with the release logic in it.
       expect(typeof __provider).toBe('string');
       expect(__provider).toContain('startInstanceRefresh');
