@@ -120,17 +120,19 @@ interface TensorMetadata {
 }
 
 /**
- * One request of batch 1 built from the model's metadata: dynamic dimensions set to 1, zeros as
+ * One request of batch 1 built from the model's metadata: the shapes given (the model's warmup
+ * shapes), else dynamic dimensions set to 1; zeros as
  * binary tensor data (strings as JSON). What the request carries does not change the work an
  * image or feature model does; its size and shape do.
  */
-export async function requestFromMetadata(url: string, model: string): Promise<LoadRequest> {
+export async function requestFromMetadata(url: string, model: string, shapes: Record<string, number[]> = {}): Promise<LoadRequest> {
   const res = await fetch(`${url}/v2/models/${encodeURIComponent(model)}`);
   if (res.status !== 200) throw new Error(`plan: GET /v2/models/${model} answered ${res.status}: ${await res.text()}`);
   const meta = (await res.json()) as { inputs: TensorMetadata[] };
   const binary: Buffer[] = [];
   const inputs = meta.inputs.map((t) => {
-    const shape = t.shape.map((d) => (d < 0 ? 1 : d));
+    // The model's own warmup shape when it has one (an image model's real size), else dynamic dimensions at 1.
+    const shape = shapes[t.name] ?? t.shape.map((d) => (d < 0 ? 1 : d));
     const count = shape.reduce((a, b) => a * b, 1);
     if (t.datatype === 'BYTES') return { name: t.name, datatype: t.datatype, shape, data: new Array(count).fill('') };
     const size = BYTES_PER_ELEMENT[t.datatype];

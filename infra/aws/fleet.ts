@@ -166,7 +166,7 @@ export class Fleet extends pulumi.ComponentResource {
     this.policies.push(
       // The runtime's own saturation signal ((in-flight + queued) / workers), published by every
       // instance at 10 s resolution (runtime/cloudwatch-publisher.ts): averaged over the group and
-      // read with a 10 s period, the fastest target tracking reacts.
+      // read with a 10 s period, the fastest target tracking reacts; a burst shows in it at once.
       // https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html
       new aws.autoscaling.Policy(`${name}-saturation`, {
         autoscalingGroupName: groupName,
@@ -180,6 +180,11 @@ export class Fleet extends pulumi.ComponentResource {
             period: SATURATION_METRIC.periodSeconds,
           },
           targetValue: args.scaling.saturationTarget,
+          // Scale-out only. Target tracking sizes the group as ceil(n × metric / target), which assumes
+          // a metric proportional to load per instance; queue depth is not (it is near 0 until an
+          // instance nears its capacity), so a scale-in computed from it overshoots and the group
+          // oscillates (onnx-fleet simulate, diurnal trace). Scale-in follows request count and CPU.
+          disableScaleIn: true,
         },
       }, parent),
       new aws.autoscaling.Policy(`${name}-requests`, {

@@ -60,7 +60,8 @@ export function columns(targets: ScalingTargets, asConfigured: TargetTrackingPol
   return [
     { name: 'CPU', policies: [{ metric: 'cpu', target: targets.cpuTarget }] },
     { name: 'request count', policies: [{ metric: 'requestCount', target: targets.requestsPerTarget }] },
-    { name: 'saturation', policies: [{ metric: 'saturation', target: targets.saturationTarget }] },
+    // As the Fleet ships it: saturation scales out, request count (proportional to load) scales in.
+    { name: 'saturation', policies: [{ metric: 'saturation', target: targets.saturationTarget, disableScaleIn: true }, { metric: 'requestCount', target: targets.requestsPerTarget }] },
     { name: 'stack as configured', policies: asConfigured },
   ];
 }
@@ -70,7 +71,7 @@ export function compare(stack: StackConfig, profile: InstanceProfile, launch: La
 }
 
 const policyText = (ps: TargetTrackingPolicy[]) =>
-  ps.map((p) => (p.metric === 'cpu' ? `CPU ${p.target} %` : p.metric === 'requestCount' ? `${fmt(p.target)} req/target/min` : `saturation ${+p.target.toFixed(2)}`)).join(' + ') || 'none';
+  ps.map((p) => (p.metric === 'cpu' ? `CPU ${p.target} %` : p.metric === 'requestCount' ? `${fmt(p.target)} req/target/min` : `saturation ${+p.target.toFixed(2)}${p.disableScaleIn ? ' (out only)' : ''}`)).join(' + ') || 'none';
 
 export function table(results: ColumnResult[]): string {
   const rows = [

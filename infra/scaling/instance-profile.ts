@@ -97,21 +97,22 @@ export class InstanceModel {
     this.points = risingRamp(profile);
   }
 
-  /** Requests served per second while `rps` are offered beyond the peak: the measured open-loop points, interpolated. */
+  /** The service rate while `rps` are offered: the peak, and beyond it the measured open-loop points, interpolated. */
   goodput(rps: number): number {
     const peak = this.profile.peakRps;
     const points = [...(this.profile.overload ?? [])].filter((p) => p.offeredRps > 0).sort((a, b) => a.offeredRps - b.offeredRps);
     if (points.length === 0) return peak;
     // Below the first open-loop point, from the closed loop's best (served everything it was offered) towards it.
     const line: Array<[number, number]> = [[Math.min(peak, points[0].offeredRps), Math.min(peak, points[0].offeredRps)], ...points.map((p) => [p.offeredRps, p.okRps] as [number, number])];
-    if (rps <= line[0][0]) return Math.min(rps, peak);
+    // A service rate, not what is served: with a backlog, an instance offered less than its peak still serves at the peak.
+    if (rps <= line[0][0]) return peak;
     for (let i = 1; i < line.length; i++) {
       if (rps <= line[i][0]) {
         const f = (rps - line[i - 1][0]) / (line[i][0] - line[i - 1][0] || 1);
-        return Math.min(rps, line[i - 1][1] + f * (line[i][1] - line[i - 1][1]));
+        return line[i - 1][1] + f * (line[i][1] - line[i - 1][1]);
       }
     }
-    return Math.min(rps, line[line.length - 1][1]);
+    return line[line.length - 1][1];
   }
 
   /** An instance offered `rps` with `backlog` requests already queued. */

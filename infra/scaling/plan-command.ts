@@ -96,11 +96,22 @@ function pickModel(repository: string, model: string | undefined): string {
   return models[0];
 }
 
+function modelConfigOf(repository: string, model: string) {
+  const file = path.join(repository, model, 'config.json');
+  return parseModelConfig(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '{}');
+}
+
 /** Requests the model's queue holds before 503 (Triton: max_queue_size 0 = unbounded). */
 function queueBoundOf(repository: string, model: string): number {
-  const file = path.join(repository, model, 'config.json');
-  const config = parseModelConfig(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '{}');
+  const config = modelConfigOf(repository, model);
   return config.queuePolicy.maxQueueSize > 0 ? config.queuePolicy.maxQueueSize : Number.MAX_SAFE_INTEGER;
+}
+
+/** The model's explicit warmup shapes (config.json), which plan's requests use: a real input size, not dynamic dimensions at 1. */
+function warmupShapesOf(repository: string, model: string): Record<string, number[]> {
+  const warmup = modelConfigOf(repository, model).warmup;
+  if (typeof warmup !== 'object') return {};
+  return Object.fromEntries(Object.entries(warmup.inputs).map(([name, i]) => [name, i.dims]));
 }
 
 /** The CPU an EC2 instance family runs, and its vCPUs by size, to compare with where plan ran. */
@@ -242,7 +253,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     profile = await measureRamp({
       url: runtime.url,
       pid: runtime.pid,
-      request: await requestFromMetadata(runtime.url, model),
+      request: await requestFromMetadata(runtime.url, model, warmupShapesOf(repository, model)),
       sloP99Ms: o.slo,
       workers,
       queueBound: queueBoundOf(repository, model),

@@ -92,7 +92,7 @@ export function readProfile(file: string): InstanceProfile {
 /** The target tracking policies the stack declares, as the Fleet creates them (infra/aws/fleet.ts). */
 export function stackPolicies(stack: StackConfig): TargetTrackingPolicy[] {
   return [
-    { metric: 'saturation', target: stack.scaling.saturationTarget },
+    { metric: 'saturation', target: stack.scaling.saturationTarget, disableScaleIn: true },
     { metric: 'requestCount', target: stack.scaling.requestsPerTarget },
     { metric: 'cpu', target: stack.scaling.cpuTarget },
   ];

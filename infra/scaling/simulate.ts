@@ -191,7 +191,7 @@ export function simulate(input: SimulationInput): SimulationReport {
       }
     });
     if (changed) {
-      const next = combine(latest, desired, group.minSize, group.maxSize, warming);
+      const next = combine(latest, desired, group.minSize, group.maxSize, warming, group.policies.map((p) => p.disableScaleIn === true));
       if (next !== undefined) {
         activities++;
         if (next > desired) launch(t + 1, next - desired);

@@ -69,9 +69,9 @@ export function renderChart(spec: ChartSpec): string {
   const top = spec.subtitle ? 56 : 40;
   const gap = 40;
   const height = top + spec.panels.length * (ph + gap) + 20;
-  const all = spec.panels.flatMap((p) => p.series.flatMap((s) => s.points.map((pt) => pt[0])));
-  const xMin = Math.min(...all);
-  const xMax = Math.max(...all);
+  let xMin = Infinity;
+  let xMax = -Infinity;
+  for (const p of spec.panels) for (const s of p.series) for (const pt of s.points) (xMin = Math.min(xMin, pt[0])), (xMax = Math.max(xMax, pt[0]));
   const sx = (x: number) => left + ((x - xMin) / (xMax - xMin || 1)) * (right - left);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
@@ -81,8 +81,10 @@ export function renderChart(spec: ChartSpec): string {
   if (spec.subtitle) out.push(`<text x="${left}" y="40" fill="#555">${esc(spec.subtitle)}</text>`);
   spec.panels.forEach((panel, i) => {
     const y0 = top + i * (ph + gap);
-    const ys = panel.series.flatMap((s) => s.points.map((p) => p[1])).concat((panel.rules ?? []).map((r) => r.y));
-    const yMax = Math.max(1e-9, ...ys) * 1.08;
+    let yMax = 1e-9;
+    for (const s of panel.series) for (const p of s.points) yMax = Math.max(yMax, p[1]);
+    for (const r of panel.rules ?? []) yMax = Math.max(yMax, r.y);
+    yMax *= 1.08;
     const step = niceStep(yMax, 4);
     const top2 = Math.ceil(yMax / step) * step;
     const sy = (y: number) => y0 + ph - (y / top2) * ph;

@@ -14,7 +14,8 @@
  *   are not counted (so a second invocation during warmup does not launch twice).
  *   https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html
  * - Several policies: scale out when any policy asks, to the largest capacity; scale in only when
- *   every policy agrees, to the largest of their capacities.
+ *   every policy agrees, to the largest of their capacities; a policy with DisableScaleIn takes
+ *   no part in scale-in.
  * - Target tracking on an Auto Scaling group has no scale-in cooldown (ScaleInCooldown applies to
  *   Application Auto Scaling targets only) and scale-out starts without waiting for any cooldown;
  *   the group does not scale in while instances are in warmup (their metrics are not in yet).
@@ -30,6 +31,8 @@ export interface TargetTrackingPolicy {
   metric: ScalingMetric;
   /** CPU percent, ALB requests per target per minute, or saturation (requests per worker). */
   target: number;
+  /** DisableScaleIn: the policy only scales out; scale-in is left to the others (it does not veto it). */
+  disableScaleIn?: boolean;
 }
 
 export const METRIC_PERIOD_SECONDS: Record<ScalingMetric, number> = { cpu: 60, requestCount: 60, saturation: 10 };
@@ -61,7 +64,7 @@ export class PolicyAlarms {
     const proportional = Math.ceil(Math.max(1, countedCapacity) * (datapoint / this.policy.target) - 1e-9);
     if (high && high.every((d) => d > this.policy.target)) return { kind: 'out', capacity: proportional };
     const low = last(LOW_ALARM_DATAPOINTS);
-    if (low && low.every((d) => d < this.policy.target * LOW_ALARM_RATIO)) return { kind: 'in', capacity: Math.max(0, proportional) };
+    if (!this.policy.disableScaleIn && low && low.every((d) => d < this.policy.target * LOW_ALARM_RATIO)) return { kind: 'in', capacity: Math.max(0, proportional) };
     return { kind: 'hold' };
   }
 }
@@ -70,12 +73,18 @@ export class PolicyAlarms {
  * Combines the policies' latest decisions into a new desired capacity (or none). `decisions`
  * holds each policy's most recent decision; a policy that has not decided yet holds.
  */
-export function combine(decisions: Decision[], desired: number, min: number, max: number, warming: number): number | undefined {
-  const outs = decisions.filter((d): d is { kind: 'out'; capacity: number } => d.kind === 'out');
+export function combine(all: Decision[], desired: number, min: number, max: number, warming: number, scaleInDisabled: boolean[] = []): number | undefined {
+  const outs = all.filter((d): d is { kind: 'out'; capacity: number } => d.kind === 'out');
+  // Policies with scale-in disabled neither ask for nor block a scale-in.
+  const decisions = all.filter((_, i) => !scaleInDisabled[i]);
   if (outs.length > 0) {
     const capacity = Math.min(max, Math.max(...outs.map((d) => d.capacity)));
     return capacity > desired ? capacity : undefined;
   }
+  return scaleIn(decisions, desired, min, warming);
+}
+
+function scaleIn(decisions: Decision[], desired: number, min: number, warming: number): number | undefined {
   if (warming > 0 || decisions.length === 0 || !decisions.every((d) => d.kind === 'in')) return undefined;
   const capacity = Math.max(min, Math.max(...decisions.map((d) => d.capacity)));
   return capacity < desired ? capacity : undefined;

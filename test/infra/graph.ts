@@ -161,6 +161,7 @@ export function describeStack(stack: string): void {
           period: 10,
         },
         targetValue: config.scaling.saturationTarget,
+        disableScaleIn: true,
       });
       expect(policy('requests').targetTrackingConfiguration).toMatchObject({ predefinedMetricSpecification: { predefinedMetricType: 'ALBRequestCountPerTarget' }, targetValue: config.scaling.requestsPerTarget });
       expect(policy('cpu').targetTrackingConfiguration).toMatchObject({ predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' }, targetValue: config.scaling.cpuTarget });

@@ -45,6 +45,11 @@ describe('target tracking alarms', () => {
     expect(combine([{ kind: 'in', capacity: 2 }, { kind: 'in', capacity: 3 }], 4, 1, 10, 0)).toBe(3);
     expect(combine([{ kind: 'in', capacity: 2 }], 4, 1, 10, 1)).toBeUndefined();
     expect(combine([{ kind: 'in', capacity: 0 }], 4, 2, 10, 0)).toBe(2);
+    // DisableScaleIn: the policy neither asks for nor blocks a scale-in, and still scales out.
+    expect(combine([{ kind: 'hold' }, { kind: 'in', capacity: 3 }], 4, 1, 10, 0, [true, false])).toBe(3);
+    expect(combine([{ kind: 'out', capacity: 7 }, { kind: 'in', capacity: 3 }], 4, 1, 10, 0, [true, false])).toBe(7);
+    const a = new PolicyAlarms({ metric: 'saturation', target: 2, disableScaleIn: true });
+    for (let i = 0; i < 20; i++) expect(a.evaluate(0.1, 10).kind).toBe('hold');
   });
 });
 
@@ -99,15 +104,16 @@ describe('policies on a 10× burst', () => {
 
   test('the saturation signal (10 s period) sheds less than request count (60 s), and CPU (saturating at 100 %) least well', () => {
     const t = deriveTargets(PROFILE, 0.7);
-    const saturation = run([{ metric: 'saturation', target: t.saturationTarget }]);
+    const saturation = run([{ metric: 'saturation', target: t.saturationTarget, disableScaleIn: true }, { metric: 'requestCount', target: t.requestsPerTarget }]);
     const requests = run([{ metric: 'requestCount', target: t.requestsPerTarget }]);
     const cpu = run([{ metric: 'cpu', target: 60 }]);
     expect(saturation.shed).toBeLessThan(requests.shed);
     expect(requests.shed).toBeLessThan(cpu.shed);
     // Enough capacity is reached for the 10 000 req/s plateau: at least 10 instances of 1 000.
     expect(saturation.maxInService).toBeGreaterThanOrEqual(10);
-    // After the burst the group comes back down.
-    expect(saturation.samples[saturation.samples.length - 1].inService).toBeLessThan(saturation.maxInService);
+    // After the (full-length) burst the group comes back down: scale-in needs 15 one-minute datapoints of request count.
+    const full = simulate({ group: { ...base, policies: [{ metric: 'saturation', target: t.saturationTarget, disableScaleIn: true }, { metric: 'requestCount', target: t.requestsPerTarget }] }, instance: PROFILE, trace: builtInTrace('burst', 1000) });
+    expect(full.samples[full.samples.length - 1].inService).toBeLessThan(full.maxInService);
   });
 
   test('a warm pool shortens the launches and so the shedding', () => {
