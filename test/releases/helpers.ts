@@ -1,4 +1,6 @@
 /** Steady bounded loopback load on an adder model, recording which version answered each request. */
+import { metricValue as sumSeries, scrape } from '../fleet/fleet';
+
 export interface Outcome {
   sentAt: number;
   receivedAt: number;
@@ -87,13 +89,11 @@ export function olderAfterSwitch(outcomes: Outcome[], newer: string): Outcome[] 
   return bad;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from '../fleet/fleet';
 
+/** One series' value on an instance's /metrics (undefined when absent). */
 export async function metricValue(url: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{')) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.split(' ').pop());
-  }
-  return undefined;
+  const text = await scrape(url);
+  const present = text.split('\n').some((l) => l.startsWith(name + '{') && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return present ? sumSeries(text, name, labels) : undefined;
 }
