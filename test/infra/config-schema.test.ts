@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import YAML from 'yaml';
-import { ConfigError, readStackConfig } from '../../infra/config';
+import { ConfigError, readStackConfig, REMOVED_KEY_PATHS } from '../../infra/config';
 import { MODELINE, renderStackFileSchema, SCHEMA_FILE } from '../../infra/config/json-schema';
 import { fieldSchema, removed, SECURE_DEFINITION } from '../../infra/config/kit';
 import { renderReference, REFERENCE_END, REFERENCE_START } from '../../infra/config/reference';
@@ -145,4 +145,17 @@ describe('schema and parser agree on each key', () => {
 
 test('the secure definition is the one in the checked-in schema', () => {
   expect(checkedIn.definitions.secure).toEqual(SECURE_DEFINITION);
+});
+
+test('every removed key is refused by the schema and by the parser, which names its replacement', () => {
+  expect(REMOVED_KEY_PATHS.length).toBeGreaterThan(0);
+  for (const removedPath of REMOVED_KEY_PATHS) {
+    const [top, field] = removedPath.split('.');
+    const key = `${NAMESPACE}:${top}`;
+    const doc = stackDoc('dev');
+    doc.config[key] = field === undefined ? 1 : { ...(doc.config[key] ?? {}), [field]: 1 };
+    expect({ removedPath, refused: validate(doc).length > 0 }).toEqual({ removedPath, refused: true });
+    const flat = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])) as Record<string, string>;
+    expect(() => readStackConfig(flat)).toThrow(new RegExp(`^${NAMESPACE}:${removedPath.replace(/[.[\]]/g, '\\$&')}: removed`));
+  }
 });
