@@ -21,12 +21,13 @@ const valid = files.filter((f) => {
 test.each(valid.map((f) => [path.relative(path.join(FIXTURES, '..'), f), f]))('%s: IR version, opsets, inputs, outputs and initializers as onnx-proto decodes them', (_rel, file) => {
   const proto = onnx.ModelProto.decode(fs.readFileSync(file));
   const info = readOnnxGraph(file);
-  const inits = new Set(proto.graph!.initializer.map((t) => t.name));
+  const graph = proto.graph!;
+  const inits = new Set(graph.initializer!.map((t) => t.name));
   expect(info.irVersion).toBe(Number(proto.irVersion));
-  expect([...info.opsets]).toEqual(proto.opsetImport.map((o) => [o.domain ?? '', Number(o.version)]));
-  expect(info.inputs.map((i) => i.name)).toEqual(proto.graph!.input.filter((i) => !inits.has(i.name!)).map((i) => i.name));
-  expect(info.defaultedInputs).toEqual(proto.graph!.input.filter((i) => inits.has(i.name!)).map((i) => i.name));
-  expect(info.outputs.map((o) => [o.name, o.isTensor])).toEqual(proto.graph!.output.map((o) => [o.name, o.type?.tensorType != null]));
+  expect([...info.opsets]).toEqual(proto.opsetImport!.map((o) => [o.domain ?? '', Number(o.version)]));
+  expect(info.inputs.map((i) => i.name)).toEqual(graph.input!.filter((i) => !inits.has(i.name!)).map((i) => i.name));
+  expect(info.defaultedInputs).toEqual(graph.input!.filter((i) => inits.has(i.name!)).map((i) => i.name));
+  expect(info.outputs.map((o) => [o.name, o.isTensor])).toEqual(graph.output!.map((o) => [o.name, o.type?.tensorType != null]));
 });
 
 test('types in ONNX notation, defaulted inputs and external data files', () => {
