@@ -26,6 +26,12 @@ export interface ModelConfig {
   warmup: boolean | WarmupConfig;
   /** onnxruntime intra-op threads for this model (default: the server's setting). */
   intraOpThreads?: number;
+  /**
+   * Triton's `instance_group`: how many model instances (sessions, one per worker) load this
+   * model — the sum of the groups' `count`. Absent: one in every worker (what serves small
+   * models best); a large model can run as one instance with several intra_op_threads.
+   */
+  instanceCount?: number;
   /** Requests waiting for a worker are bounded even without dynamic batching. */
   queuePolicy: QueuePolicy;
   dynamicBatching?: DynamicBatchingConfig;
@@ -134,6 +140,22 @@ const WARMUP_FORMS = 'expected true, false, {"shape": {"<input>": [dims...]}} or
  * `warmup`: true (automatic), false, `{"shape": {...}}` (zeros of these shapes) and/or Triton's
  * `model_warmup` inputs: `{"inputs": {"x": {"dims": [...], "zero_data": true | "input_data_file": "x.bin"}}}`.
  */
+/** `[{"count": N, "kind": "KIND_CPU"}, ...]` → the total count of instances. */
+function parseInstanceGroup(v: unknown): number {
+  const where = 'instance_group';
+  if (!Array.isArray(v) || v.length === 0) throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, expected a non-empty array like [{"count": 1, "kind": "KIND_CPU"}]`);
+  let total = 0;
+  v.forEach((g, i) => {
+    if (!isObject(g)) throw new ModelConfigError(`${where}[${i}]: got ${JSON.stringify(g)}, expected {"count": N, "kind": "KIND_CPU"}`);
+    onlyKeys(`${where}[${i}]`, g, ['name', 'count', 'kind']);
+    if (g.kind !== undefined && g.kind !== 'KIND_CPU' && g.kind !== 'KIND_AUTO') {
+      throw new ModelConfigError(`${where}[${i}].kind: got ${JSON.stringify(g.kind)}, expected "KIND_CPU" or "KIND_AUTO" (this runtime runs models on CPU)`);
+    }
+    total += g.count === undefined ? 1 : int(`${where}[${i}].count`, g.count, 1, 256);
+  });
+  return total;
+}
+
 function parseWarmup(v: unknown): ModelConfig['warmup'] {
   if (v === undefined) return true;
   if (typeof v === 'boolean') return v;
@@ -196,7 +218,7 @@ export function parseModelConfig(text: string): ModelConfig {
     throw new ModelConfigError(`not valid JSON: ${(err as Error).message}`);
   }
   if (!isObject(raw)) throw new ModelConfigError('expected a JSON object');
-  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'dynamic_batching', 'queue_policy', 'labels', 'data_capture']);
+  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'instance_group', 'dynamic_batching', 'queue_policy', 'labels', 'data_capture']);
   const maxBatchSize = raw.max_batch_size === undefined ? 0 : int('max_batch_size', raw.max_batch_size, 0, 1 << 20);
   const labels = raw.labels;
   if (labels !== undefined && (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))) {
@@ -207,6 +229,7 @@ export function parseModelConfig(text: string): ModelConfig {
     versionPolicy: raw.version_policy === undefined ? DEFAULT_MODEL_CONFIG.versionPolicy : parseVersionPolicy(raw.version_policy),
     warmup: parseWarmup(raw.warmup),
     intraOpThreads: raw.intra_op_threads === undefined ? undefined : int('intra_op_threads', raw.intra_op_threads, 1, 256),
+    instanceCount: raw.instance_group === undefined ? undefined : parseInstanceGroup(raw.instance_group),
     queuePolicy: parseQueuePolicy('queue_policy', raw.queue_policy),
     labels: labels as string[] | undefined,
   };

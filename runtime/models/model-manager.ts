@@ -46,6 +46,13 @@ export interface ModelVersion {
   /** Why the version is UNAVAILABLE, or why a newer copy of a READY version failed to replace it. */
   reason?: string;
   signature?: ModelSignature;
+  /** The workers holding a session of this version (instance_group); all workers when absent. */
+  workers?: number[];
+  /** Number of instances (sessions) of this version. */
+  instances?: number;
+  /** Memory this version's sessions take (all its instances), bytes; `residentSource` says how it is known. */
+  residentBytes?: number;
+  residentSource?: 'measured' | 'estimated';
   /** How batches are sized: the config's preferred sizes, or the size calibration measured best. */
   batching?: { preferredBatchSize: number; source: 'config' | 'calibrated' | 'maximum'; measured?: BatchMeasurement[] };
   /** A warmup inference ran in every worker (false: served, but its first requests pay the warm-up cost). */
@@ -110,6 +117,8 @@ export class ModelManager {
   private readonly memory: MemoryCheck;
   /** Versions being drained and unloaded. */
   private readonly retiring = new Set<Promise<void>>();
+  /** File bytes of the versions each worker holds, to place instance groups on the least loaded workers. */
+  private readonly workerBytes: number[] = [];
 
   constructor(private readonly deps: ModelManagerDeps) {
     this.dispatcher = new Dispatcher(deps.pool);
@@ -304,6 +313,7 @@ export class ModelManager {
       while ((v.queue?.pending ?? 0) > 0) await new Promise((r) => setTimeout(r, 5));
       if (v.executor) this.dispatcher.remove(v.executor);
       await this.deps.pool.unloadEverywhere(v.key);
+      this.releaseInstances(v);
       v.state = 'UNAVAILABLE';
       v.reason = 'unloaded';
       this.deps.metrics.modelReady.set({ model: v.model, version: String(v.version) }, this.isServed(v.model, v.version) ? 1 : 0);
@@ -323,19 +333,60 @@ export class ModelManager {
   }
 
   /** Loads a version in every worker; true when it is READY. Never throws. */
+  /**
+   * Picks the workers for a version's instances: all of them by default, else `instance_group`'s
+   * count (capped at the pool size) on the workers holding the fewest model bytes.
+   */
+  private placeInstances(v: ModelVersion): void {
+    const n = this.deps.pool.size;
+    while (this.workerBytes.length < n) this.workerBytes.push(0);
+    const count = v.config.instanceCount;
+    v.instances = Math.min(count ?? n, n);
+    if (count === undefined || count >= n) {
+      v.workers = undefined;
+      for (let i = 0; i < n; i++) this.workerBytes[i] += v.bytes;
+      return;
+    }
+    v.workers = [...this.workerBytes.keys()].sort((a, b) => this.workerBytes[a] - this.workerBytes[b] || a - b).slice(0, count).sort((a, b) => a - b);
+    for (const i of v.workers) this.workerBytes[i] += v.bytes;
+  }
+
+  private releaseInstances(v: ModelVersion): void {
+    for (const i of v.workers ?? [...this.workerBytes.keys()]) this.workerBytes[i] = Math.max(0, this.workerBytes[i] - v.bytes);
+  }
+
+  /** Number of sessions (instances) of a version. */
+  private copies(v: ModelVersion): number {
+    return v.workers?.length ?? this.deps.pool.size;
+  }
+
   private async loadVersion(v: ModelVersion): Promise<boolean> {
-    const refusal = this.memory.refuse(v.bytes, this.deps.pool.size);
+    this.placeInstances(v);
+    const refusal = this.memory.refuse(v.bytes, this.copies(v));
     if (refusal) {
       v.state = 'UNAVAILABLE';
       v.reason = `not loaded: ${refusal}`;
       this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'memory' });
       this.deps.logger.error({ model: v.model, version: v.version, reason: v.reason }, 'model version not loaded: it would not fit in memory');
+      this.releaseInstances(v);
       return false;
     }
     const rssBefore = process.memoryUsage.rss();
     await this.loadSessions(v);
-    if (v.state === 'READY' && !this.loading) this.memory.observe(v.bytes, this.deps.pool.size, process.memoryUsage.rss() - rssBefore);
-    if (v.state !== 'READY') this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'load' });
+    const growth = process.memoryUsage.rss() - rssBefore;
+    if (v.state === 'READY' && !this.loading) this.memory.observe(v.bytes, this.copies(v), growth);
+    if (v.state === 'READY') {
+      // Loads beside serving run alone, so their RSS growth is theirs; at start they overlap, so
+      // the size is estimated from the file and the growth per byte measured so far.
+      const measured = !this.loading && growth > 0;
+      v.residentBytes = measured ? growth : this.memory.estimate(v.bytes, this.copies(v));
+      v.residentSource = measured ? 'measured' : 'estimated';
+      this.deps.metrics.residentBytes.set({ model: v.model, version: String(v.version) }, v.residentBytes);
+    }
+    if (v.state !== 'READY') {
+      this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'load' });
+      this.releaseInstances(v);
+    }
     return v.state === 'READY';
   }
 
@@ -357,7 +408,7 @@ export class ModelManager {
       }
       checkExternalData(graph, v.file);
       // Sessions first, so warmup feeds can be built from the model's own signature.
-      const probe = await this.deps.pool.loadEverywhere({ op: 'load', ...session }).catch((err: unknown) => {
+      const probe = await this.deps.pool.loadEverywhere({ op: 'load', ...session }, v.workers).catch((err: unknown) => {
         throw new Error(describeLoadFailure(err, graph));
       });
       checkTensorsOnly(probe.inputs, probe.outputs, graph);
@@ -367,10 +418,10 @@ export class ModelManager {
       if (typeof v.config.warmup === 'object') {
         stage = 'failed its explicit warmup (config.json "warmup")';
         warmFeeds = explicitFeeds(v.config.warmup, probe.inputs, signature, path.dirname(path.dirname(v.file)));
-        warmupMs = (await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: warmFeeds })).warmupMs;
+        warmupMs = (await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: warmFeeds }, v.workers)).warmupMs;
         v.warmed = true;
       } else if (v.config.warmup) {
-        const warm = await this.automaticWarmup(session, probe.inputs, signature, log);
+        const warm = await this.automaticWarmup(session, probe.inputs, signature, log, v.workers);
         warmupMs = warm?.warmupMs ?? null;
         warmFeeds = warm?.feeds;
         v.warmed = warm !== null;
@@ -378,15 +429,15 @@ export class ModelManager {
         v.warmed = false;
       }
       v.signature = signature;
-      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.deps.pool.size));
+      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.copies(v)));
       stage = 'failed its batch calibration';
       const policy = await this.calibratedPolicy(v, session, batchPolicy(v.config, signature, log), warmFeeds, log);
-      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), policy);
+      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), policy, v.workers);
       this.dispatcher.add(v.executor);
       v.state = 'READY';
       this.deps.metrics.modelReady.set(labels, 1);
       this.deps.metrics.modelWarmed.set(labels, v.warmed ? 1 : 0);
-      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warmupMs === null ? null : Math.round(warmupMs), warmed: v.warmed, workers: this.deps.pool.size }, 'model version ready');
+      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warmupMs === null ? null : Math.round(warmupMs), warmed: v.warmed, instances: this.copies(v), workers: v.workers ?? 'all' }, 'model version ready');
     } catch (err) {
       v.state = 'UNAVAILABLE';
       v.reason = `${stage} ${v.file}: ${err instanceof Error ? err.message : String(err)}`;
@@ -417,7 +468,7 @@ export class ModelManager {
     }
     const sizes = calibrationSizes(policy.maxBatchSize);
     const started = performance.now();
-    const perWorker = await this.deps.pool.calibrateEverywhere({ op: 'calibrate', ...session, feeds, sizes, msPerSize: CALIBRATION_MS_PER_SIZE });
+    const perWorker = await this.deps.pool.calibrateEverywhere({ op: 'calibrate', ...session, feeds, sizes, msPerSize: CALIBRATION_MS_PER_SIZE }, v.workers);
     const measured = combineWorkers(perWorker.map((r) => r.runs));
     const chosen = chooseBatchSize(measured);
     v.batching = { preferredBatchSize: chosen, source: 'calibrated', measured };
@@ -426,7 +477,7 @@ export class ModelManager {
     return { ...policy, maxBatchSize: chosen, preferredBatchSizes: [chosen] };
   }
 
-  private async automaticWarmup(session: Omit<LoadTask, 'op'>, meta: WireValueMetadata[], signature: ModelSignature, log: Logger): Promise<{ warmupMs: number; feeds: WireTensor[] } | null> {
+  private async automaticWarmup(session: Omit<LoadTask, 'op'>, meta: WireValueMetadata[], signature: ModelSignature, log: Logger, on?: readonly number[]): Promise<{ warmupMs: number; feeds: WireTensor[] } | null> {
     const candidates = automaticCandidates(meta, signature);
     const deadline = Date.now() + AUTOMATIC_WARMUP_BUDGET_MS;
     const refused: string[] = [];
@@ -436,13 +487,13 @@ export class ModelManager {
         break;
       }
       try {
-        await this.deps.pool.loadOn(0, { op: 'load', ...session, warmup: feeds });
+        await this.deps.pool.loadOn(on?.[0] ?? 0, { op: 'load', ...session, warmup: feeds });
       } catch (err) {
         refused.push(`${describeFeeds(feeds)}: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
       try {
-        const all = await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds });
+        const all = await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds }, on);
         log.debug({ feeds: describeFeeds(feeds), tried: refused.length + 1 }, 'automatic warmup ran');
         return { warmupMs: all.warmupMs, feeds };
       } catch (err) {

@@ -35,8 +35,14 @@ const EMPTY = Buffer.alloc(0);
 
 /** How the version's batches are sized, for its metadata: the preferred size and where it came from. */
 function batchingParameters(v: ModelVersion): Record<string, string | number> {
-  if (!v.batching) return {};
-  const out: Record<string, string | number> = { preferred_batch_size: v.batching.preferredBatchSize, batch_size_source: v.batching.source };
+  const out: Record<string, string | number> = v.instances === undefined ? {} : { instance_count: v.instances };
+  if (v.residentBytes !== undefined) {
+    out.resident_bytes = v.residentBytes;
+    out.resident_bytes_source = v.residentSource ?? 'estimated';
+  }
+  if (!v.batching) return out;
+  out.preferred_batch_size = v.batching.preferredBatchSize;
+  out.batch_size_source = v.batching.source;
   if (v.batching.measured) out.batch_calibration = v.batching.measured.map((m) => `${m.batch}:${m.inferencesPerSecond}`).join(',');
   return out;
 }

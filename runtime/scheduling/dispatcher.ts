@@ -19,6 +19,8 @@ export interface QueueExecutor {
   formBatch(now: bigint): BatchDecision;
   /** Runs the execution; settles every pending request itself and never rejects. */
   execute(batch: Pending[]): Promise<void>;
+  /** False while every worker holding this model is busy (a model on some workers only: instance_group). */
+  hasCapacity?(): boolean;
 }
 
 export interface WorkerCapacity {
@@ -63,6 +65,7 @@ export class Dispatcher {
         const executor = this.executors[this.next % this.executors.length];
         this.next = (this.next + 1) % Math.max(1, this.executors.length);
         if (executor.queue.waiting === 0) continue;
+        if (executor.hasCapacity && !executor.hasCapacity()) continue;
         const decision = executor.formBatch(now);
         if (decision === null) continue;
         if ('waitUs' in decision) {

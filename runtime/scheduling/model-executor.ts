@@ -66,8 +66,14 @@ export class ModelExecutor implements QueueExecutor {
     version: string,
     /** Present when the model is dynamically batched. */
     private readonly batching?: BatchPolicy,
+    /** The workers holding this model (instance_group); all when absent. */
+    private readonly workers?: readonly number[],
   ) {
     this.labels = { model, version };
+  }
+
+  hasCapacity(): boolean {
+    return this.pool.idleAmong(this.workers) > 0;
   }
 
   formBatch(now: bigint): BatchDecision {
@@ -79,7 +85,7 @@ export class ModelExecutor implements QueueExecutor {
     const dispatchedAt = process.hrtime.bigint();
     try {
       const inputs = concatInputs(batch);
-      const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) }, batch.length > 1 ? transferableInputs(inputs) : undefined);
+      const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) }, batch.length > 1 ? transferableInputs(inputs) : undefined, this.workers);
       this.queue.estimator?.record(Number(process.hrtime.bigint() - dispatchedAt) / 1000, batch.length);
       const sizes = batch.map(batchSizeOf);
       const perRequest = splitOutputs(result.outputs.map(fromWire), sizes);

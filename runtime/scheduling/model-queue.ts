@@ -90,19 +90,18 @@ export class ModelQueue {
 
   /**
    * The 503 a new request gets now (counted as shed), or undefined when it is admitted: the queue
-   * is full, or its estimated wait exceeds its bound (see wait-estimate.ts). Called before the
+   * is full, or its estimated wait exceeds its timeout (see wait-estimate.ts). Called before the
    * body is read (with the model's timeout) and again at enqueue (with the request's own).
    */
   refusal(timeoutUs?: number): Error | undefined {
     if (this.full) return this.reject();
-    const estimate = this.estimator?.estimateUs(this.items.length);
-    if (estimate === undefined) return undefined;
     const timeout = effectiveTimeoutUs(this.policy, timeoutUs);
-    const bound = timeout > 0 ? timeout : this.estimator!.defaultBoundUs()!;
-    if (estimate <= bound) return undefined;
+    if (timeout === 0) return undefined;
+    const estimate = this.estimator?.estimateUs(this.items.length);
+    if (estimate === undefined || estimate <= timeout) return undefined;
     this.onShed('queue_wait');
     return unavailable(
-      `model ${this.key}: estimated queue wait ${Math.round(estimate / 1000)} ms (${this.items.length} waiting) exceeds ${timeout > 0 ? 'the request timeout' : 'the admission bound'} of ${Math.round(bound / 1000)} ms; retry later`,
+      `model ${this.key}: estimated queue wait ${Math.round(estimate / 1000)} ms (${this.items.length} waiting) exceeds the request timeout of ${Math.round(timeout / 1000)} ms; retry later`,
       RETRY_AFTER_SECONDS,
     );
   }

@@ -70,6 +70,18 @@ export class WorkerPool {
     return this.slots.filter((s) => s.inFlight < MAX_TASKS_PER_WORKER).length;
   }
 
+  /** Idle workers among `on` (a model's instances; all workers when absent). */
+  idleAmong(on?: readonly number[]): number {
+    if (!on) return this.idleWorkers;
+    let n = 0;
+    for (const i of on) if (this.slots[i].inFlight < MAX_TASKS_PER_WORKER) n++;
+    return n;
+  }
+
+  private chosen(on?: readonly number[]): Slot[] {
+    return on ? on.map((i) => this.slots[i]) : this.slots;
+  }
+
   private async submit<R>(slot: Slot, task: WorkerTask, transferList?: ArrayBuffer[]): Promise<R> {
     if (this.closed) throw new Error('worker pool is closed');
     slot.inFlight++;
@@ -86,14 +98,15 @@ export class WorkerPool {
    */
   loadOneAtATime = false;
 
-  /** Loads (and warms) a session in every worker; resolves with the first worker's result. */
-  async loadEverywhere(task: LoadTask): Promise<LoadResult> {
+  /** Loads (and warms) a session in every worker (or those in `on`); resolves with the first worker's result. */
+  async loadEverywhere(task: LoadTask, on?: readonly number[]): Promise<LoadResult> {
+    const slots = this.chosen(on);
     if (this.loadOneAtATime) {
       const results: LoadResult[] = [];
-      for (const slot of this.slots) results.push(await this.submit<LoadResult>(slot, task));
+      for (const slot of slots) results.push(await this.submit<LoadResult>(slot, task));
       return results[0];
     }
-    const results = await Promise.all(this.slots.map((slot) => this.submit<LoadResult>(slot, task)));
+    const results = await Promise.all(slots.map((slot) => this.submit<LoadResult>(slot, task)));
     return results[0];
   }
 
@@ -103,8 +116,8 @@ export class WorkerPool {
   }
 
   /** Batch calibration in every worker at once (as under load); one result per worker. */
-  calibrateEverywhere(task: CalibrateTask): Promise<CalibrateResult[]> {
-    return Promise.all(this.slots.map((slot) => this.submit<CalibrateResult>(slot, task)));
+  calibrateEverywhere(task: CalibrateTask, on?: readonly number[]): Promise<CalibrateResult[]> {
+    return Promise.all(this.chosen(on).map((slot) => this.submit<CalibrateResult>(slot, task)));
   }
 
   async unloadEverywhere(key: string): Promise<void> {
@@ -115,9 +128,10 @@ export class WorkerPool {
    * Runs on the least busy worker. Buffers in `transferList` move to the worker instead of being
    * copied (they are unusable here afterwards): see transferableInputs().
    */
-  run(task: RunTask, transferList?: ArrayBuffer[]): Promise<RunResult> {
-    let best = this.slots[0];
-    for (const slot of this.slots) if (slot.inFlight < best.inFlight) best = slot;
+  run(task: RunTask, transferList?: ArrayBuffer[], on?: readonly number[]): Promise<RunResult> {
+    const slots = this.chosen(on);
+    let best = slots[0];
+    for (const slot of slots) if (slot.inFlight < best.inFlight) best = slot;
     return this.submit<RunResult>(best, task, transferList);
   }
 

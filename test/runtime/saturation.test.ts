@@ -46,8 +46,5 @@ test('health, metadata and metrics answer while all workers are saturated', asyn
   }
   expect(answered).toEqual([200, 200, 200, 200, 200]);
   expect(finished).toBeLessThan(load.length);
-  // Beyond about two executions of estimated wait the rest is shed at once (503), never an error.
-  const statuses = await Promise.all(load);
-  expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
-  expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(4);
+  expect(await Promise.all(load)).toEqual(new Array(load.length).fill(200));
 }, 120_000);
