@@ -188,14 +188,8 @@ export const STACK_FIELDS = {
       instanceClass: key(text('an Aurora PostgreSQL instance class such as db.r6g.large', /^db\./), {
         default: byEnv({ dev: 'db.t4g.medium', staging: 'db.t4g.medium', prod: 'db.r6g.large' }),
         description: 'Aurora PostgreSQL 15 instance class of the writer and of every reader (no micro/small, no `db.m*`; not `db.t*` in prod).',
+        // Which classes Aurora PostgreSQL offers: AWS rule rds-aurora-instance-class (infra/rules/rds.ts).
         checks: [
-          {
-            doc: 'a class Aurora PostgreSQL 15 offers',
-            test: (v) => {
-              const verdict = checkAuroraInstanceClass(v);
-              return verdict.ok ? undefined : `got ${show(v)}, expected an Aurora PostgreSQL 15 instance class such as db.t4g.medium (dev) or db.r6g.large: ${verdict.reason}`;
-            },
-          },
           {
             doc: 'not burstable (db.t*) in prod',
             test: (v, c) => {
@@ -218,13 +212,7 @@ export const STACK_FIELDS = {
         default: byEnv({ dev: 0, staging: 0, prod: 2 }),
         description: "Aurora Replicas besides the writer, each in an availability zone of its own (none in the writer's): the reader endpoint's instances and the failover targets.",
         checks: [
-          {
-            doc: '≤ availabilityZones − 1',
-            test: (v, c) =>
-              v > c.availabilityZones.length - 1
-                ? `got ${v}, expected at most ${c.availabilityZones.length - 1}: each reader runs in an availability zone of its own, apart from the writer's, and ${k('availabilityZones')} is ${c.availabilityZones.length}`
-                : undefined,
-          },
+          // Each in a zone of its own, apart from the writer's: AWS rule rds-aurora-readers-distinct-zones (infra/rules/rds.ts).
           { doc: '≥ 1 in prod', test: (v, c) => (c.prod && v < 1 ? `got ${v}, expected at least 1 in prod: a failover promotes a reader in another availability zone` : undefined) },
         ],
       }),

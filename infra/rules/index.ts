@@ -17,13 +17,14 @@ import { kmsRules } from './kms';
 import { launchTemplateRules } from './launch-template';
 import { loadBalancerRules } from './load-balancer';
 import { networkRules } from './network';
+import { rdsRules } from './rds';
 import { s3Rules } from './s3';
 import { snsRules } from './sns';
 import { tagRules } from './tags';
 import type { AwsRule } from './types';
 
 /** One entry per rule file, in the order the table lists them. */
-const RULE_FILES: AwsRule[][] = [loadBalancerRules, autoScalingRules, instanceRefreshRules, launchTemplateRules, networkRules, s3Rules, kmsRules, iamRules, cloudWatchRules, snsRules, tagRules];
+const RULE_FILES: AwsRule[][] = [loadBalancerRules, autoScalingRules, instanceRefreshRules, launchTemplateRules, networkRules, rdsRules, s3Rules, kmsRules, iamRules, cloudWatchRules, snsRules, tagRules];
 
 export const RULES: AwsRule[] = RULE_FILES.flat();
 
