@@ -209,7 +209,8 @@ export const STACK_FIELDS = {
       multiAz: removed({ use: 'database.readers', why: 'an Aurora cluster fails over by promoting a reader in another availability zone: multiAz true → readers 1 or more, false → readers 0' }),
       readReplicas: removed({ use: 'database.readers', why: 'Aurora Replicas behind the reader endpoint, each in its own availability zone, are also the failover targets: readReplicas N → readers N' }),
       readers: key(int(0, AURORA_MAX_READERS), {
-        default: byEnv({ dev: 0, staging: 0, prod: 2 }),
+        // Staging, like prod, must survive a zone's loss (the policy pack's rds-multi-az).
+        default: byEnv({ dev: 0, staging: 1, prod: 2 }),
         description: "Aurora Replicas besides the writer, each in an availability zone of its own (none in the writer's): the reader endpoint's instances and the failover targets.",
         checks: [
           // Each in a zone of its own, apart from the writer's: AWS rule rds-aurora-readers-distinct-zones (infra/rules/rds.ts).
