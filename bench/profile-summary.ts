@@ -24,10 +24,11 @@ interface CpuProfile {
 
 /** First matching rule names the category; checked on "url functionName". */
 const RULES: Array<[string, RegExp]> = [
-  ['idle', /\(idle\)/],
+  // piscina's workers block in Atomics.wait between tasks: that is idle time, not work.
+  ['idle', /\(idle\)|atomicsWaitLoop/],
   ['GC', /\(garbage collector\)/],
   ['onnxruntime (session.run, tensors)', /onnxruntime|InferenceSession|backend\.js|run\b.*session/i],
-  ['worker hop (postMessage, structured clone, piscina)', /piscina|worker_threads|postMessage|MessagePort|structuredClone|internal\/worker/],
+  ['worker hop (piscina postTask: structured clone, postMessage)', /piscina|worker_pool|worker_threads|postMessage|MessagePort|structuredClone|internal\/worker|receiveMessageOnPort/],
   ['logging (pino)', /pino|sonic-boom|thread-stream/],
   ['metrics (prom-client)', /prom-client/],
   ['protocol codec (decode, validate, encode)', /runtime\/protocol\/(codec|json-codec|binary-codec|validate|datatypes|fp16)/],
@@ -69,17 +70,23 @@ function main(): void {
   if (!root) throw new Error('usage: profile-summary <BENCH_CPU_PROF_DIR>');
   const out: string[] = ['# Where the CPU goes, per server process', '', `Profiles: \`${root}\` (V8 sampling profiler, every thread of each server; self time; busy = not idle).`, ''];
   for (const dir of fs.readdirSync(root).sort()) {
-    const files = fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(root, dir, f));
-    if (files.length === 0) continue;
-    const { totalMs, byCategory } = summarise(files);
-    const idle = byCategory.get('idle') ?? 0;
-    const busy = totalMs - idle;
-    out.push(`## ${dir} (${files.length} thread${files.length > 1 ? 's' : ''}, ${(busy / 1000).toFixed(1)} s busy of ${(totalMs / 1000).toFixed(1)} s sampled)`, '');
-    out.push('| category | busy share | ms |', '|---|---:|---:|');
-    for (const [c, t] of [...byCategory].filter(([c]) => c !== 'idle').sort((a, b) => b[1] - a[1])) {
-      out.push(`| ${c} | ${((t / busy) * 100).toFixed(1)} % | ${Math.round(t).toLocaleString('en-US')} |`);
+    const all = fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.cpuprofile'));
+    // CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile: thread 0 is the main thread (HTTP, codec, dispatch).
+    const main = all.filter((f) => f.split('.')[4] === '0');
+    const workers = all.filter((f) => f.split('.')[4] !== '0');
+    for (const [label, files] of [['main thread', main], [`${workers.length} inference worker thread${workers.length === 1 ? '' : 's'}`, workers]] as const) {
+      if (files.length === 0) continue;
+      const { totalMs, byCategory } = summarise(files.map((f) => path.join(root, dir, f)));
+      const idle = byCategory.get('idle') ?? 0;
+      const busy = totalMs - idle;
+      out.push(`## ${dir}: ${label} (busy ${(busy / 1000).toFixed(1)} s of ${(totalMs / 1000).toFixed(1)} s sampled, ${((busy / totalMs) * 100).toFixed(0)} %)`, '');
+      out.push('| category | share of busy time | ms |', '|---|---:|---:|');
+      for (const [c, t] of [...byCategory].filter(([c]) => c !== 'idle').sort((a, b) => b[1] - a[1])) {
+        if (t / busy < 0.005) continue;
+        out.push(`| ${c} | ${((t / busy) * 100).toFixed(1)} % | ${Math.round(t).toLocaleString('en-US')} |`);
+      }
+      out.push('');
     }
-    out.push('');
   }
   process.stdout.write(out.join('\n') + '\n');
 }
