@@ -32,6 +32,12 @@ export interface ModelConfig {
    * models best); a large model can run as one instance with several intra_op_threads.
    */
   instanceCount?: number;
+  /**
+   * `parameters.execution_thread` (Triton's backend parameters map, string_value): where
+   * executions run. auto (default): on the main thread when the measured execution is cheaper
+   * than a thread hop, else on the workers; main; worker.
+   */
+  executionThread: ExecutionThreadSetting;
   /** Requests waiting for a worker are bounded even without dynamic batching. */
   queuePolicy: QueuePolicy;
   dynamicBatching?: DynamicBatchingConfig;
@@ -40,6 +46,9 @@ export interface ModelConfig {
   /** `data_capture`: what the runtime captures of this model's requests (needs --capture-journal-dir). */
   dataCapture?: DataCaptureConfig;
 }
+
+export type ExecutionThreadSetting = 'auto' | 'main' | 'worker';
+export const EXECUTION_THREAD_SETTINGS: readonly ExecutionThreadSetting[] = ['auto', 'main', 'worker'];
 
 /** Explicit warmup: per input its shape and, optionally, a sample data file in `<model>/warmup/`. */
 export interface WarmupConfig {
@@ -61,6 +70,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   maxBatchSize: 0,
   versionPolicy: { latest: { num_versions: 1 } },
   warmup: true,
+  executionThread: 'auto',
   queuePolicy: DEFAULT_QUEUE_POLICY,
 };
 
@@ -156,6 +166,26 @@ function parseInstanceGroup(v: unknown): number {
   return total;
 }
 
+/**
+ * Triton's `parameters` map (`{"<key>": {"string_value": "<value>"}}`, the backend's settings).
+ * Known key: execution_thread.
+ */
+function parseParameters(v: unknown): { executionThread: ExecutionThreadSetting } {
+  const where = 'parameters';
+  if (!isObject(v)) throw new ModelConfigError(`${where}: got ${JSON.stringify(v)}, expected {"execution_thread": {"string_value": "auto"}}`);
+  onlyKeys(where, v, ['execution_thread']);
+  let executionThread: ExecutionThreadSetting = 'auto';
+  if (v.execution_thread !== undefined) {
+    const p = v.execution_thread;
+    const value = isObject(p) ? p.string_value : undefined;
+    if (!isObject(p) || Object.keys(p).some((k) => k !== 'string_value') || !EXECUTION_THREAD_SETTINGS.includes(value as ExecutionThreadSetting)) {
+      throw new ModelConfigError(`${where}.execution_thread: got ${JSON.stringify(p)}, expected {"string_value": "auto" | "main" | "worker"}`);
+    }
+    executionThread = value as ExecutionThreadSetting;
+  }
+  return { executionThread };
+}
+
 function parseWarmup(v: unknown): ModelConfig['warmup'] {
   if (v === undefined) return true;
   if (typeof v === 'boolean') return v;
@@ -218,7 +248,7 @@ export function parseModelConfig(text: string): ModelConfig {
     throw new ModelConfigError(`not valid JSON: ${(err as Error).message}`);
   }
   if (!isObject(raw)) throw new ModelConfigError('expected a JSON object');
-  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'instance_group', 'dynamic_batching', 'queue_policy', 'labels', 'data_capture']);
+  onlyKeys('config.json', raw, ['name', 'platform', 'backend', 'max_batch_size', 'version_policy', 'warmup', 'intra_op_threads', 'instance_group', 'dynamic_batching', 'queue_policy', 'labels', 'data_capture', 'parameters']);
   const maxBatchSize = raw.max_batch_size === undefined ? 0 : int('max_batch_size', raw.max_batch_size, 0, 1 << 20);
   const labels = raw.labels;
   if (labels !== undefined && (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))) {
@@ -230,9 +260,13 @@ export function parseModelConfig(text: string): ModelConfig {
     warmup: parseWarmup(raw.warmup),
     intraOpThreads: raw.intra_op_threads === undefined ? undefined : int('intra_op_threads', raw.intra_op_threads, 1, 256),
     instanceCount: raw.instance_group === undefined ? undefined : parseInstanceGroup(raw.instance_group),
+    executionThread: raw.parameters === undefined ? 'auto' : parseParameters(raw.parameters).executionThread,
     queuePolicy: parseQueuePolicy('queue_policy', raw.queue_policy),
     labels: labels as string[] | undefined,
   };
+  if (config.executionThread === 'main' && config.instanceCount !== undefined && config.instanceCount > 1) {
+    throw new ModelConfigError(`parameters.execution_thread "main" runs one instance, on the main thread, but instance_group asks for ${config.instanceCount}; use "worker" or a count of 1`);
+  }
   if (raw.data_capture !== undefined) config.dataCapture = parseDataCapture(raw.data_capture);
   if (raw.dynamic_batching !== undefined) {
     config.dynamicBatching = parseDynamicBatching(raw.dynamic_batching, maxBatchSize);

@@ -14,11 +14,13 @@ import { InferenceError, notFound, unavailable } from '../errors';
 import type { RuntimeMetrics } from '../metrics';
 import type { InferRequest, ModelSignature } from '../protocol/types';
 import type { BatchPolicy } from '../scheduling/batching';
-import { BatchMeasurement, calibrationSizes, chooseBatchSize, combineWorkers } from '../scheduling/batch-calibration';
+import { BatchMeasurement, calibrationSizes, chooseBatchSize, combineWorkers, tileFeeds } from '../scheduling/batch-calibration';
 import { Dispatcher } from '../scheduling/dispatcher';
 import { ModelExecutor } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
 import { WaitEstimator } from '../scheduling/wait-estimate';
+import { ExecutionThread, Runner, WorkerRunner } from '../scheduling/runners';
+import { INLINE_MAX_RUN_US, InlineRunner } from '../scheduling/inline-runner';
 import type { LoadTask, WireTensor, WireValueMetadata } from '../workers/messages';
 import type { WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
@@ -55,6 +57,11 @@ export interface ModelVersion {
   residentSource?: 'measured' | 'estimated';
   /** How batches are sized: the config's preferred sizes, or the size calibration measured best. */
   batching?: { preferredBatchSize: number; source: 'config' | 'calibrated' | 'maximum'; measured?: BatchMeasurement[] };
+  /**
+   * Where executions run (parameters.execution_thread): `measured` when auto chose from
+   * `executionRunUs`, the median execution at the largest batch a request can bring.
+   */
+  execution?: { thread: ExecutionThread; source: 'config' | 'measured' | 'default'; runUs?: number };
   /** A warmup inference ran in every worker (false: served, but its first requests pay the warm-up cost). */
   warmed?: boolean;
   queue?: ModelQueue;
@@ -72,6 +79,17 @@ export interface Model {
   unloaded?: boolean;
   /** The per-model canary (release.json), when one is loaded. */
   canary?: CanaryRoute;
+}
+
+/** Wall time spent timing a model for parameters.execution_thread auto. */
+const INLINE_TIMING_MS = 30;
+
+/**
+ * True when a request's execution cost is bounded by the largest batch it can bring: every input
+ * dimension is fixed but the batch dimension (when batched), and no input is a string tensor.
+ */
+export function costBoundedByShape(signature: ModelSignature, maxBatchSize: number): boolean {
+  return signature.inputs.every((s) => s.datatype !== 'BYTES' && s.shape.every((d, i) => d >= 0 || (i === 0 && maxBatchSize > 0)));
 }
 
 /** Wall time batch calibration spends per candidate size (all workers at once). */
@@ -121,7 +139,7 @@ export class ModelManager {
   private readonly workerBytes: number[] = [];
 
   constructor(private readonly deps: ModelManagerDeps) {
-    this.dispatcher = new Dispatcher(deps.pool);
+    this.dispatcher = new Dispatcher();
     this.memory = deps.memory ?? new MemoryCheck();
   }
 
@@ -312,6 +330,7 @@ export class ModelManager {
     const done = (async () => {
       while ((v.queue?.pending ?? 0) > 0) await new Promise((r) => setTimeout(r, 5));
       if (v.executor) this.dispatcher.remove(v.executor);
+      await v.executor?.runner.release();
       await this.deps.pool.unloadEverywhere(v.key);
       this.releaseInstances(v);
       v.state = 'UNAVAILABLE';
@@ -352,11 +371,13 @@ export class ModelManager {
   }
 
   private releaseInstances(v: ModelVersion): void {
+    if (v.execution?.thread === 'main') return; // released when it moved off the workers
     for (const i of v.workers ?? [...this.workerBytes.keys()]) this.workerBytes[i] = Math.max(0, this.workerBytes[i] - v.bytes);
   }
 
   /** Number of sessions (instances) of a version. */
   private copies(v: ModelVersion): number {
+    if (v.execution?.thread === 'main') return 1;
     return v.workers?.length ?? this.deps.pool.size;
   }
 
@@ -429,21 +450,61 @@ export class ModelManager {
         v.warmed = false;
       }
       v.signature = signature;
-      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.copies(v)));
       stage = 'failed its batch calibration';
       const policy = await this.calibratedPolicy(v, session, batchPolicy(v.config, signature, log), warmFeeds, log);
-      v.executor = new ModelExecutor(v.queue, this.deps.pool, session, this.deps.metrics, v.model, String(v.version), policy, v.workers);
+      stage = 'failed to start on the main thread (parameters.execution_thread)';
+      const runner = await this.placeExecution(v, session, signature, warmFeeds, log);
+      v.instances = this.copies(v);
+      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.copies(v)));
+      v.executor = new ModelExecutor(v.queue, runner, this.deps.metrics, v.model, String(v.version), policy);
       this.dispatcher.add(v.executor);
       v.state = 'READY';
       this.deps.metrics.modelReady.set(labels, 1);
       this.deps.metrics.modelWarmed.set(labels, v.warmed ? 1 : 0);
-      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warmupMs === null ? null : Math.round(warmupMs), warmed: v.warmed, instances: this.copies(v), workers: v.workers ?? 'all' }, 'model version ready');
+      log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warmupMs === null ? null : Math.round(warmupMs), warmed: v.warmed, instances: this.copies(v), workers: v.execution?.thread === 'main' ? 'none (main thread)' : (v.workers ?? 'all'), execution: v.execution }, 'model version ready');
     } catch (err) {
       v.state = 'UNAVAILABLE';
       v.reason = `${stage} ${v.file}: ${err instanceof Error ? err.message : String(err)}`;
       log.error({ reason: v.reason }, 'model version unavailable');
       await this.deps.pool.unloadEverywhere(key);
     }
+  }
+
+  /**
+   * Where the version's executions run (parameters.execution_thread). auto: on the main thread when
+   * its execution at the largest batch a request can bring, timed on a worker, is below
+   * INLINE_MAX_RUN_US — only for warmed models without an explicit instance_group whose cost is
+   * bounded by that measurement (every dimension fixed but the batch, no strings). A version
+   * moved to the main thread gives up its worker sessions.
+   */
+  private async placeExecution(v: ModelVersion, session: Omit<LoadTask, 'op'>, signature: ModelSignature, feeds: WireTensor[] | undefined, log: Logger): Promise<Runner> {
+    const setting = v.config.executionThread;
+    const onWorkers = (source: 'config' | 'measured' | 'default', runUs?: number): Runner => {
+      v.execution = { thread: 'worker', source, ...(runUs === undefined ? {} : { runUs: Math.round(runUs) }) };
+      return new WorkerRunner(this.deps.pool, session, v.workers);
+    };
+    if (setting === 'worker') return onWorkers('config');
+    let runUs: number | undefined;
+    if (setting === 'auto') {
+      if (!feeds || v.config.instanceCount !== undefined) return onWorkers('default');
+      const timed = v.config.maxBatchSize > 0 ? tileFeeds(feeds, v.config.maxBatchSize) : feeds;
+      runUs = (await this.deps.pool.timeOn(v.workers?.[0] ?? 0, { op: 'time', ...session, feeds: timed, ms: INLINE_TIMING_MS })).runUs;
+      if (runUs > INLINE_MAX_RUN_US) return onWorkers('measured', runUs);
+      // Fast at the warmup's shape, but a request may bring larger dimensions: not measured, so not inline.
+      if (!costBoundedByShape(signature, v.config.maxBatchSize)) return onWorkers('default', runUs);
+    }
+    const runner = await InlineRunner.create(session);
+    try {
+      if (feeds) await runner.run(feeds);
+    } catch (err) {
+      await runner.release();
+      throw err;
+    }
+    this.releaseInstances(v);
+    v.execution = { thread: 'main', source: setting === 'main' ? 'config' : 'measured', ...(runUs === undefined ? {} : { runUs: Math.round(runUs) }) };
+    await this.deps.pool.unloadEverywhere(session.key);
+    log.info({ runUs: runUs === undefined ? undefined : Math.round(runUs), thresholdUs: INLINE_MAX_RUN_US, source: v.execution.source }, 'model runs on the main thread (no worker hop)');
+    return runner;
   }
 
   /**

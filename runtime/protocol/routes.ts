@@ -40,6 +40,11 @@ function batchingParameters(v: ModelVersion): Record<string, string | number> {
     out.resident_bytes = v.residentBytes;
     out.resident_bytes_source = v.residentSource ?? 'estimated';
   }
+  if (v.execution) {
+    out.execution_thread = v.execution.thread;
+    out.execution_thread_source = v.execution.source;
+    if (v.execution.runUs !== undefined) out.execution_run_us = v.execution.runUs;
+  }
   if (!v.batching) return out;
   out.preferred_batch_size = v.batching.preferredBatchSize;
   out.batch_size_source = v.batching.source;

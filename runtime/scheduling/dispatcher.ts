@@ -1,8 +1,8 @@
 /**
  * Hands queued work to free workers. Each model version has its own queue; when a worker is free
  * the dispatcher visits the queues round-robin, so a model flooded with requests cannot starve
- * another. Work is only handed to a worker that is free, so nothing piles up invisibly inside
- * the worker pool: every waiting request is in a ModelQueue, counted and subject to its deadline.
+ * another. Work is only handed to a runner that is free (its worker, or the main thread for an inline
+ * model), so nothing piles up invisibly inside the worker pool: every waiting request is in a ModelQueue, counted and subject to its deadline.
  */
 import type { ModelQueue, Pending } from './model-queue';
 
@@ -19,12 +19,8 @@ export interface QueueExecutor {
   formBatch(now: bigint): BatchDecision;
   /** Runs the execution; settles every pending request itself and never rejects. */
   execute(batch: Pending[]): Promise<void>;
-  /** False while every worker holding this model is busy (a model on some workers only: instance_group). */
-  hasCapacity?(): boolean;
-}
-
-export interface WorkerCapacity {
-  readonly idleWorkers: number;
+  /** False while every session of this model is busy (its workers, or the main thread for an inline model). */
+  hasCapacity(): boolean;
 }
 
 export class Dispatcher {
@@ -33,8 +29,6 @@ export class Dispatcher {
   private scheduled = false;
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = 0n;
-
-  constructor(private readonly workers: WorkerCapacity) {}
 
   add(executor: QueueExecutor): void {
     this.executors.push(executor);
@@ -59,13 +53,13 @@ export class Dispatcher {
     const now = process.hrtime.bigint();
     let earliestWait: number | undefined;
     let progressed = true;
-    while (this.workers.idleWorkers > 0 && progressed) {
+    while (progressed) {
       progressed = false;
-      for (let visited = 0; visited < this.executors.length && this.workers.idleWorkers > 0; visited++) {
+      for (let visited = 0; visited < this.executors.length; visited++) {
         const executor = this.executors[this.next % this.executors.length];
         this.next = (this.next + 1) % Math.max(1, this.executors.length);
         if (executor.queue.waiting === 0) continue;
-        if (executor.hasCapacity && !executor.hasCapacity()) continue;
+        if (!executor.hasCapacity()) continue;
         const decision = executor.formBatch(now);
         if (decision === null) continue;
         if ('waitUs' in decision) {

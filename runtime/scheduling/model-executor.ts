@@ -1,12 +1,13 @@
 /**
- * Runs one model version's queued requests on the worker pool and settles them. With dynamic
- * batching an execution concatenates several requests (see batching.ts); without it, one.
+ * Runs one model version's queued requests on its runner (its workers, or the main thread for a
+ * µs-scale model: runners.ts) and settles them. With dynamic batching an execution concatenates
+ * several requests (see batching.ts); without it, one.
  */
 import { InferenceError, invalidArgument, unavailable } from '../errors';
 import { datatypeOfOrt, ortTypeOf } from '../models/ort-types';
 import type { Tensor } from '../protocol/types';
-import type { SessionSpec, WireTensor } from '../workers/messages';
-import type { WorkerPool } from '../workers/worker-pool';
+import type { WireTensor } from '../workers/messages';
+import type { Runner } from './runners';
 import type { RuntimeMetrics } from '../metrics';
 import { BatchPolicy, batchSizeOf, concatInputs, decideBatch, splitOutputs } from './batching';
 import type { BatchDecision, QueueExecutor } from './dispatcher';
@@ -59,21 +60,18 @@ export class ModelExecutor implements QueueExecutor {
 
   constructor(
     readonly queue: ModelQueue,
-    private readonly pool: WorkerPool,
-    private readonly session: SessionSpec,
+    readonly runner: Runner,
     private readonly metrics: RuntimeMetrics,
     model: string,
     version: string,
     /** Present when the model is dynamically batched. */
     private readonly batching?: BatchPolicy,
-    /** The workers holding this model (instance_group); all when absent. */
-    private readonly workers?: readonly number[],
   ) {
     this.labels = { model, version };
   }
 
   hasCapacity(): boolean {
-    return this.pool.idleAmong(this.workers) > 0;
+    return this.runner.hasCapacity();
   }
 
   formBatch(now: bigint): BatchDecision {
@@ -85,7 +83,7 @@ export class ModelExecutor implements QueueExecutor {
     const dispatchedAt = process.hrtime.bigint();
     try {
       const inputs = concatInputs(batch);
-      const result = await this.pool.run({ op: 'run', ...this.session, inputs: inputs.map(toWire) }, batch.length > 1 ? transferableInputs(inputs) : undefined, this.workers);
+      const result = await this.runner.run(inputs.map(toWire), batch.length > 1 && this.runner.thread === 'worker' ? transferableInputs(inputs) : undefined);
       this.queue.estimator?.record(Number(process.hrtime.bigint() - dispatchedAt) / 1000, batch.length);
       const sizes = batch.map(batchSizeOf);
       const perRequest = splitOutputs(result.outputs.map(fromWire), sizes);

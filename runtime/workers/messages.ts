@@ -57,7 +57,18 @@ export interface CalibrateResult {
   runs: Array<{ batch: number; runUs: number }>;
 }
 
-export type WorkerTask = LoadTask | RunTask | UnloadTask | CalibrateTask;
+/** Median session.run time of `feeds` as given (deciding whether a model runs on the main thread). */
+export interface TimeTask extends SessionSpec {
+  op: 'time';
+  feeds: WireTensor[];
+  ms: number;
+}
+
+export interface TimeResult {
+  runUs: number;
+}
+
+export type WorkerTask = LoadTask | RunTask | UnloadTask | CalibrateTask | TimeTask;
 
 export interface LoadResult {
   inputs: WireValueMetadata[];

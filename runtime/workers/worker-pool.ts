@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Piscina from 'piscina';
-import type { CalibrateResult, CalibrateTask, LoadResult, LoadTask, RunResult, RunTask, WorkerTask } from './messages';
+import type { CalibrateResult, CalibrateTask, LoadResult, LoadTask, RunResult, RunTask, TimeResult, TimeTask, WorkerTask } from './messages';
 
 export interface WorkerPoolOptions {
   workers: number;
@@ -27,7 +27,7 @@ export function defaultWorkerFile(): string {
 export const MAX_TASKS_PER_WORKER = 2;
 
 interface Slot {
-  pool: Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | null>;
+  pool: Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | TimeResult | null>;
   inFlight: number;
 }
 
@@ -38,7 +38,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const filename = options.filename ?? defaultWorkerFile();
     this.slots = Array.from({ length: options.workers }, (_, i) => ({
-      pool: new Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | null>({
+      pool: new Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | TimeResult | null>({
         filename,
         name: 'default',
         minThreads: 1,
@@ -118,6 +118,11 @@ export class WorkerPool {
   /** Batch calibration in every worker at once (as under load); one result per worker. */
   calibrateEverywhere(task: CalibrateTask, on?: readonly number[]): Promise<CalibrateResult[]> {
     return Promise.all(this.chosen(on).map((slot) => this.submit<CalibrateResult>(slot, task)));
+  }
+
+  /** Times `feeds` on one worker (median session.run). */
+  timeOn(worker: number, task: TimeTask): Promise<TimeResult> {
+    return this.submit<TimeResult>(this.slots[worker], task);
   }
 
   async unloadEverywhere(key: string): Promise<void> {

@@ -33,7 +33,8 @@ describe('instances at load', () => {
   };
   beforeAll(async () => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-instances-'));
-    add('everywhere', {});
+    // On the workers: auto would run this µs-scale model on the main thread (execution-thread.test.ts).
+    add('everywhere', { parameters: { execution_thread: { string_value: 'worker' } } });
     add('one_a', { instance_group: [{ count: 1, kind: 'KIND_CPU' }] });
     add('one_b', { instance_group: [{ count: 1, kind: 'KIND_CPU' }] });
     rt = await startTestRuntime(repo); // 2 workers
