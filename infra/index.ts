@@ -14,6 +14,7 @@ export const databaseWriter = outputs.databaseWriter;
 export const databaseReader = outputs.databaseReader;
 export const shardBuckets = outputs.shardBuckets;
 export const artifactBucket = outputs.artifactBucket;
+export const modelStore = outputs.modelStore;
 export const dashboard = outputs.dashboard;
 export const namespace = outputs.namespace;
 export const service = outputs.service;

@@ -39,6 +39,7 @@ export function definePlatform(input: StackConfig, stack: string): ProgramOutput
     databaseReader: p.readerEndpoint,
     shardBuckets: p.shardBuckets,
     artifactBucket: p.artifactBucket,
+    modelStore: p.modelStore,
     dashboard: p.dashboardName,
   };
 }

@@ -9,13 +9,13 @@ import { parsePostgresUrl, splitUrlList } from './capture/pg-url';
 import { parseShardList } from './capture/shard-spec';
 import { machineMemoryBytes } from './admission/machine-memory';
 import { parseRepositoryLocation } from './models/repository-location';
-import { DEFAULT_HOST, DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, SATURATION_METRIC } from './contract';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REPOSITORY_POLL_SECS, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, MODEL_CONTROL_MODES, ModelControlMode, SATURATION_METRIC } from './contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
-export type ModelControlMode = (typeof MODEL_CONTROL_MODES)[number];
+export { MODEL_CONTROL_MODES } from './contract';
+export type { ModelControlMode } from './contract';
 
 export interface RuntimeConfig {
   /** A directory, or s3://bucket[/prefix][?endpoint=…] mirrored into modelCacheDir. */
@@ -113,7 +113,7 @@ export const OPTIONS: readonly OptionDef[] = [
   },
   { key: 'logLevel', flag: 'log-level', env: ENV.logLevel, kind: { type: 'enum', values: LOG_LEVELS }, help: 'pino log level', default: () => 'info' },
   { key: 'modelControlMode', flag: 'model-control-mode', env: ENV.modelControlMode, kind: { type: 'enum', values: MODEL_CONTROL_MODES }, help: 'none: load at start; poll: follow repository changes; explicit: POST /v2/repository/models/<m>/load|unload', default: () => 'none' },
-  { key: 'repositoryPollSecs', flag: 'repository-poll-secs', env: ENV.repositoryPollSecs, kind: { type: 'int', min: 1, max: 86_400 }, help: 'poll mode: seconds between repository scans', default: () => 15 },
+  { key: 'repositoryPollSecs', flag: 'repository-poll-secs', env: ENV.repositoryPollSecs, kind: { type: 'int', min: 1, max: 86_400 }, help: 'poll mode: seconds between repository scans', default: () => DEFAULT_REPOSITORY_POLL_SECS },
   { key: 'modelCacheDir', flag: 'model-cache-dir', env: ENV.modelCacheDir, kind: { type: 'string' }, help: 'local copy of an S3 model repository', default: () => path.join(os.tmpdir(), 'onnx-fleet-model-cache') },
   { key: 'adminTokensFile', flag: 'admin-tokens-file', env: ENV.adminTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) for the repository API instead of the inference tokens' },
   { key: 'authTokensFile', flag: 'auth-tokens-file', env: ENV.authTokensFile, kind: { type: 'string' }, help: 'file of bearer tokens (one per line) required on inference and metadata routes' },

@@ -105,6 +105,15 @@ export const SATURATION_METRIC = {
 /** The window queue-wait quantiles cover: one publishing period. */
 export const QUEUE_WAIT_WINDOW_MS = SATURATION_METRIC.periodSeconds * 1000;
 
+/**
+ * Triton's model control modes (`--model-control-mode`): none loads at start only, poll follows the
+ * repository, explicit opens the repository API's load and unload. The platform sets one per stack.
+ */
+export const MODEL_CONTROL_MODES = ['none', 'poll', 'explicit'] as const;
+export type ModelControlMode = (typeof MODEL_CONTROL_MODES)[number];
+/** Poll mode's default seconds between repository scans (`--repository-poll-secs`). */
+export const DEFAULT_REPOSITORY_POLL_SECS = 15;
+
 /** Every environment variable the runtime reads. Instances and pods configure the runtime only through these. */
 export const ENV = {
   modelRepository: 'ONNX_FLEET_MODEL_REPOSITORY',

@@ -2,8 +2,8 @@
  * The runtime fleet: a launch template (IMDSv2 only, encrypted EBS, no public address, detailed
  * monitoring, the instance role, the bootstrap user data) and the Auto Scaling group behind the
  * load balancer. Instances failing the load balancer's health checks are replaced (ELB health
- * checks); a changed AMI, bundle, model set or template is a new template version that the
- * release step (FleetRelease) rolls through the group with checkpoints and rolls back when alarms
+ * checks); a changed AMI, bundle or template is a new template version (never a model release:
+ * models are data in the model store, which every runtime polls) that the release step (FleetRelease) rolls through the group with checkpoints and rolls back when alarms
  * fire or instances fail; capacity follows the runtime's saturation signal, request count and CPU.
  */
 import * as aws from '@pulumi/aws';
@@ -34,6 +34,8 @@ export interface FleetArgs {
   scaling: ScalingConfig;
   /** CloudWatch alarms that stop a release and roll it back. */
   rollbackAlarmNames: pulumi.Input<string>[];
+  /** What the group's first instances need in place (the model store's initial release). */
+  dependsOn?: pulumi.Resource[];
   stackTag: string;
   /** Root volume size, GiB. Default 30. */
   volumeSizeGb?: number;
@@ -149,6 +151,7 @@ export class Fleet extends pulumi.ComponentResource {
         // and a later `pulumi up` would write the version from its own state back over the one the
         // release step put there.
         ignoreChanges: [...FLEET_GROUP_IGNORED_CHANGES],
+        dependsOn: args.dependsOn,
       },
     );
 

@@ -1,5 +1,6 @@
 /**
- * What a runtime instance may do, and nothing more: read the artifact bucket, write (and list)
+ * What a runtime instance may do, and nothing more: read the artifact bucket, read (and list) the
+ * model store's prefix only (and decrypt with its KMS key through S3, when it has its own), write (and list)
  * the capture shard buckets, read the Aurora cluster's master secret, use the stack's key only
  * through S3 (for the buckets) and through Secrets Manager for that one secret (the encryption
  * context Secrets Manager passes names the secret), and, in its own stack's Auto Scaling groups,
@@ -16,6 +17,8 @@ export interface InstanceRoleArgs {
   /** The cluster's managed master secret (`masterUserSecrets[0].secretArn` of the Aurora cluster). */
   databaseSecretArn: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
+  /** The model store every runtime polls: its bucket, the prefix it may read, and its own KMS key (an existing SSE-KMS store). */
+  modelStore: { bucketArn: pulumi.Input<string>; prefix: string; kmsKeyArn?: string };
   /** Region of the stack: kms:ViaService names the regional S3 and Secrets Manager endpoints. */
   region: string;
   /** Value of the `onnx-fleet:stack` tag on the stack's Auto Scaling groups. */
@@ -24,6 +27,28 @@ export interface InstanceRoleArgs {
 }
 
 export const STACK_TAG_KEY = 'onnx-fleet:stack';
+
+/**
+ * Read access to exactly the store's prefix. GetObject is an object action (resource
+ * `bucket/prefix*`); ListBucket is a bucket action (resource the bucket) whose listing is limited
+ * to the prefix by the `s3:prefix` condition key (AWS rule s3-list-bucket-prefix-condition). An
+ * existing store with its own key: kms:Decrypt through S3 only (kms-via-service-s3).
+ */
+export function modelStoreStatements(bucketArn: string, prefix: string, kmsKeyArn: string | undefined, region: string): Record<string, unknown>[] {
+  return [
+    { Sid: 'ReadModelStore', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/${prefix}*`] },
+    {
+      Sid: 'ListModelStore',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [bucketArn],
+      ...(prefix ? { Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
+    },
+    ...(kmsKeyArn
+      ? [{ Sid: 'DecryptModelStore', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [kmsKeyArn], Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } } }]
+      : []),
+  ];
+}
 
 export class InstanceRole extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
@@ -41,11 +66,12 @@ export class InstanceRole extends pulumi.ComponentResource {
       },
       parent,
     );
-    const document = pulumi.all([args.artifactBucketArn, pulumi.all(args.shardBucketArns), args.databaseSecretArn, args.kmsKeyArn]).apply(([artifacts, shards, secret, key]) =>
+    const document = pulumi.all([args.artifactBucketArn, pulumi.all(args.shardBucketArns), args.databaseSecretArn, args.kmsKeyArn, args.modelStore.bucketArn]).apply(([artifacts, shards, secret, key, store]) =>
       JSON.stringify({
         Version: '2012-10-17',
         Statement: [
           { Sid: 'ReadArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${artifacts}/*`] },
+          ...modelStoreStatements(store, args.modelStore.prefix, args.modelStore.kmsKeyArn, args.region),
           { Sid: 'WriteCaptureShards', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: shards.map((s) => `${s}/*`) },
           { Sid: 'ListCaptureShards', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: shards },
           { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secret] },

@@ -12,6 +12,7 @@ import { Fleet, LAUNCH_HOOK_NAME } from './fleet';
 import { InstanceRole } from './instance-role';
 import { LoadBalancer } from './load-balancer';
 import { LogSink } from './log-sink';
+import { ModelStore } from './model-store';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
 import { ReplicatedDatabase } from './replicated-database';
@@ -37,6 +38,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
   readonly readerEndpoint: pulumi.Output<string | undefined>;
   readonly shardBuckets: pulumi.Output<string[]>;
   readonly artifactBucket: pulumi.Output<string>;
+  /** The model store every runtime polls (`s3://bucket/prefix?region=…`): what `onnx-fleet models --model-repository` takes. */
+  readonly modelStore: pulumi.Output<string>;
   readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,7 +54,16 @@ export class AwsPlatform extends pulumi.ComponentResource {
     // Staging and prod keep S3 server access logs (and prod the ALB's access logs) in a log sink.
     const sink = c.environment === 'dev' ? undefined : new LogSink(`${name}-logs`, { region: c.region, tags }, parent);
     const storage = new ShardedStorage(`${name}-shard`, { shards: c.shards, kmsKeyArn: key.arn, accessLogs: sink?.serverAccessLogs, tags }, parent);
-    const artifacts = new Artifacts(`${name}-artifacts`, { kmsKeyArn: key.arn, bundleFile: c.runtimeBundle, modelRepository: c.modelRepository, accessLogs: sink?.serverAccessLogs, tags }, parent);
+    const artifacts = new Artifacts(`${name}-artifacts`, { kmsKeyArn: key.arn, bundleFile: c.runtimeBundle, accessLogs: sink?.serverAccessLogs, tags }, parent);
+    const store = new ModelStore(`${name}-models`, {
+      region: c.region,
+      kmsKeyArn: key.arn,
+      existing: c.modelStore.location ? { location: c.modelStore.location, kmsKeyArn: c.modelStore.kmsKeyArn } : undefined,
+      noncurrentDays: c.modelStore.noncurrentDays,
+      initialRelease: c.modelRepository,
+      accessLogs: sink?.serverAccessLogs,
+      tags,
+    }, parent);
     const database = new ReplicatedDatabase(`${name}-db`, {
       subnetIds: network.privateSubnets.map((s) => s.id),
       securityGroupId: network.databaseSecurityGroup.id,
@@ -78,6 +90,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       shardBucketArns: storage.shardArns,
       databaseSecretArn: database.secretArn,
       kmsKeyArn: key.arn,
+      modelStore: { bucketArn: store.bucketArn, prefix: store.prefix, kmsKeyArn: store.foreignKmsKeyArn },
       region: c.region,
       stackTag: args.stack,
       tags,
@@ -93,13 +106,14 @@ export class AwsPlatform extends pulumi.ComponentResource {
     }, parent);
 
     const userData = pulumi
-      .all([artifacts.bucket.bucket, storage.shardNames, database.writerEndpoint, database.readerEndpoint, database.secretArn])
-      .apply(([bucket, shards, writer, reader, secretArn]) =>
+      .all([artifacts.bucket.bucket, store.location, storage.shardNames, database.writerEndpoint, database.readerEndpoint, database.secretArn])
+      .apply(([bucket, modelStore, shards, writer, reader, secretArn]) =>
         renderUserData({
           region: c.region,
           artifactBucket: bucket,
           bundle: artifacts.bundle,
-          models: artifacts.models,
+          // Only where models come from and how the runtime follows it: a model release changes none of this.
+          models: { location: modelStore, controlMode: c.modelControlMode, pollSecs: c.repositoryPollSecs },
           shardBuckets: shards,
           // Writes go to the cluster endpoint, reads to the reader endpoint (none without readers: the runtime then reads from the writer).
           database: { writerHost: writer, readerHosts: c.database.readers > 0 ? [reader] : [], name: database.databaseName, secretArn },
@@ -123,6 +137,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
       warmPool: c.warmPool,
       scaling: c.scaling,
       rollbackAlarmNames: monitoring.rollbackAlarmNames,
+      // A first boot reads the current release from the store: launch after the initial one is there.
+      dependsOn: store.seed ? [store.seed] : [],
       stackTag: args.stack,
       tags,
     });
@@ -138,7 +154,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
     this.readerEndpoint = c.database.readers > 0 ? database.readerEndpoint : pulumi.output(undefined);
     this.shardBuckets = storage.shardNames;
     this.artifactBucket = artifacts.bucket.bucket;
+    this.modelStore = store.location;
     this.dashboardName = dashboard.dashboard.dashboardName;
-    this.registerOutputs({ albDnsName: this.albDnsName, writerEndpoint: this.writerEndpoint, readerEndpoint: this.readerEndpoint, shardBuckets: this.shardBuckets, artifactBucket: this.artifactBucket, dashboardName: this.dashboardName });
+    this.registerOutputs({ albDnsName: this.albDnsName, writerEndpoint: this.writerEndpoint, readerEndpoint: this.readerEndpoint, shardBuckets: this.shardBuckets, artifactBucket: this.artifactBucket, modelStore: this.modelStore, dashboardName: this.dashboardName });
   }
 }

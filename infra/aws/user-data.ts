@@ -1,8 +1,10 @@
 /**
- * The instance bootstrap (EC2 user data, bash): download the runtime bundle and the model
- * repository from the artifact bucket with the instance role, verify their SHA-256 (and every
- * file of the bundle against its manifest), unpack, write the runtime's environment from the
- * stack, install and start the systemd unit, and wait for readiness. Any failure marks the
+ * The instance bootstrap (EC2 user data, bash): download the runtime bundle from the artifact
+ * bucket with the instance role, verify its SHA-256 (and every file against its manifest), unpack,
+ * write the runtime's environment from the stack, install and start the systemd unit, and wait for
+ * readiness. Models are not part of it: the runtime reads the model store (S3) itself, in the
+ * stack's model control mode, into a local cache, so a model release is never a new launch
+ * template version (nothing here changes when only models do). Any failure marks the
  * instance Unhealthy so the Auto Scaling group replaces it instead of keeping a half-configured box.
  *
  * The group holds every new instance in a launch lifecycle hook (Pending:Wait, not yet registered
@@ -15,14 +17,15 @@
  * `BOOTSTRAP_ROOT` (empty on instances) prefixes every path it writes, for that sandbox.
  */
 import path from 'node:path';
-import { DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, HEALTH_READY_PATH, SATURATION_METRIC, STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
+import { DEFAULT_PORT, DRAIN_DELAY_SECONDS, ENV, EXIT_TIMEOUT_SECONDS, HEALTH_READY_PATH, ModelControlMode, SATURATION_METRIC, STARTUP_BUDGET_SECONDS } from '../../runtime/contract';
 import { ENV_FILE, INSTALL_DIR, SERVICE_USER, UNIT_NAME } from '../../packaging/systemd';
 
 export interface UserDataArgs {
   region: string;
   artifactBucket: string;
   bundle: { key: string; sha256: string };
-  models: { key: string; sha256: string };
+  /** The model store the runtime reads (`s3://bucket/prefix?region=…`) and how it follows it. */
+  models: { location: string; controlMode: ModelControlMode; pollSecs: number };
   /** Capture shard buckets, in shard order. */
   shardBuckets: string[];
   database: { writerHost: string; readerHosts: string[]; name: string; secretArn: string };
@@ -119,8 +122,7 @@ REGION=${q(a.region)}
 ARTIFACT_BUCKET=${q(a.artifactBucket)}
 BUNDLE_KEY=${q(a.bundle.key)}
 BUNDLE_SHA256=${q(a.bundle.sha256)}
-MODELS_KEY=${q(a.models.key)}
-MODELS_SHA256=${q(a.models.sha256)}
+MODEL_STORE=${q(a.models.location)}
 SHARD_BUCKETS=${q(a.shardBuckets.join(' '))}
 DB_WRITER_HOST=${q(a.database.writerHost)}
 DB_READER_HOSTS=${q(a.database.readerHosts.join(' '))}
@@ -160,15 +162,11 @@ trap 'rm -rf "$work"' EXIT
 log "downloading runtime bundle $BUNDLE_KEY"
 fetch "$BUNDLE_KEY" "$work/bundle.tar.gz"
 verify "$work/bundle.tar.gz" "$BUNDLE_SHA256"
-log "downloading model repository $MODELS_KEY"
-fetch "$MODELS_KEY" "$work/models.tar.gz"
-verify "$work/models.tar.gz" "$MODELS_SHA256"
 
 release="$INSTALL_DIR/releases/$BUNDLE_SHA256"
-models="$STATE_DIR/models/$MODELS_SHA256"
-mkdir -p "$release" "$models" "$STATE_DIR/journal" "$(dirname "$ENV_FILE")" "$UNIT_DIR"
+# The runtime mirrors the model store into model-cache (each version verified against its manifest).
+mkdir -p "$release" "$STATE_DIR/model-cache" "$STATE_DIR/journal" "$(dirname "$ENV_FILE")" "$UNIT_DIR"
 tar -xzf "$work/bundle.tar.gz" -C "$release"
-tar -xzf "$work/models.tar.gz" -C "$models"
 
 # Every file of the bundle must match the manifest written when it was built.
 (cd "$release" && ./node/bin/node -e '
@@ -201,7 +199,10 @@ asg=$(imds tags/instance/aws:autoscaling:groupName)
 
 umask 077
 cat > "$ENV_FILE.tmp" <<ENVFILE
-${ENV.modelRepository}=$models
+${ENV.modelRepository}=$MODEL_STORE
+${ENV.modelControlMode}=${a.models.controlMode}
+${ENV.repositoryPollSecs}=${a.models.pollSecs}
+${ENV.modelCacheDir}=/var/lib/onnx-fleet/model-cache
 ${ENV.host}=0.0.0.0
 ${ENV.port}=${DEFAULT_PORT}
 ${ENV.drainDelaySeconds}=${DRAIN_DELAY_SECONDS}
@@ -235,7 +236,7 @@ ${readyUnit()}UNIT
 systemctl daemon-reload
 systemctl enable ${READY_UNIT_NAME}
 trap - ERR
-"$ROOT${READY_SCRIPT}" || { log "runtime not ready (bundle $BUNDLE_SHA256, models $MODELS_SHA256)"; exit 1; }
-log "runtime ready (bundle $BUNDLE_SHA256, models $MODELS_SHA256)"
+"$ROOT${READY_SCRIPT}" || { log "runtime not ready (bundle $BUNDLE_SHA256, models from $MODEL_STORE)"; exit 1; }
+log "runtime ready (bundle $BUNDLE_SHA256, models from $MODEL_STORE)"
 `;
 }

@@ -10,6 +10,8 @@
  */
 import { AMI_ID_PATTERN, amiLookupHint } from '../aws/ami';
 import { AURORA_MAX_READERS, checkAuroraInstanceClass } from '../aws/aurora-postgres';
+import { DEFAULT_REPOSITORY_POLL_SECS, MODEL_CONTROL_MODES } from '../../runtime/contract';
+import { parseS3Location } from '../../runtime/s3-location';
 import { bool, byEnv, derived, ENVIRONMENTS, group, int, key, list, number, object, oneOf, optional, platformOnly, removed, show, text } from './kit';
 
 export const NAMESPACE = 'onnx-fleet';
@@ -20,6 +22,21 @@ export const PLATFORMS = ['aws', 'kubernetes'] as const;
 export const ALGORITHMS = ['round_robin', 'least_outstanding_requests', 'weighted_random'] as const;
 export const ARCHES = ['x64', 'arm64'] as const;
 export const NAT_STRATEGIES = ['single', 'perAz'] as const;
+/** The prefix of the model store the AWS stack creates (its bucket is named by Pulumi). */
+export const CREATED_MODEL_STORE_PREFIX = 'models/';
+const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
+
+/** What is wrong with a configured model store location (s3-location.ts parses it, as the runtime does). */
+function modelStoreProblem(location: string, platform: string): string | undefined {
+  let parsed;
+  try {
+    parsed = parseS3Location(location, 'model store', {});
+  } catch (err) {
+    return `got ${show(location)}: ${(err as Error).message.replace(/^model store "[^"]*": /, '')}`;
+  }
+  if (platform === 'aws' && parsed.endpoint !== undefined) return `got ${show(location)}, expected an AWS S3 bucket without ?endpoint= on the AWS target (the instance role is granted read access to it)`;
+  return undefined;
+}
 
 /** Availability zones known per region, so a stack can be validated offline (no AWS call). */
 export const REGION_AZS: Record<string, string[]> = {
@@ -228,7 +245,34 @@ export const STACK_FIELDS = {
     default: derived('`dist/bundle/onnx-fleet-runtime-linux-<arch>.tar.gz`', (c) => `dist/bundle/onnx-fleet-runtime-linux-${c.arch}.tar.gz`),
     description: 'Path of the runtime bundle to deploy (built by `npm run bundle`), relative to the project.',
   }),
-  modelRepository: key(text('a path to a model repository'), { default: 'models', description: 'Path of the model repository to deploy, relative to the project.' }),
+  modelRepository: key(text('a path to a model repository'), {
+    default: 'models',
+    description:
+      "Local model repository (relative to the project) that becomes the model store's initial release on AWS: each of its models is published once, while the store holds no version of it; later releases are `onnx-fleet models publish`, and `pulumi up` never overwrites them.",
+  }),
+  modelStore: group(
+    {
+      location: optional(text('an S3 location s3://bucket[/prefix][?endpoint=…&region=…]', /^s3:\/\//), {
+        description:
+          'An existing model store: the S3 location every runtime polls (AWS: a bucket in the stack\'s region, read through the instance role; Kubernetes: any S3-compatible store). Absent on AWS: the stack creates a versioned, encrypted bucket (prefix `models/`); absent on Kubernetes: no store (`kubernetes.modelClaim` or the image\'s /models).',
+        checks: [{ doc: 'a valid S3 location; on AWS without `?endpoint=`', test: (v, c) => (v === undefined ? undefined : modelStoreProblem(v, c.platform)) }],
+      }),
+      kmsKeyArn: optional(text('a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias', KMS_KEY_ARN), {
+        description: 'The KMS key an existing store (`modelStore.location`) encrypts its objects with (SSE-KMS): instances may decrypt with it through S3 only. A created store uses the stack key.',
+        checks: [
+          { doc: 'only with `modelStore.location`', test: (v, c) => (v !== undefined && c.modelStore?.location === undefined ? `got ${show(v)}, but ${k('modelStore.location')} is not set: a store the stack creates is encrypted with the stack key` : undefined) },
+          { doc: 'AWS only', test: (v, c) => (v !== undefined && c.platform !== 'aws' ? `got ${show(v)}, expected no KMS key on the ${c.platform} target (the pods' credentials are granted outside the stack)` : undefined) },
+        ],
+      }),
+      noncurrentDays: key(int(1, 3650), { default: 90, description: 'A created store: days an overwritten object (an earlier `release.json`) is kept as a noncurrent version before it expires. Published versions are never overwritten or expired.' }),
+    },
+    { description: 'Where model releases live: every runtime polls it, `onnx-fleet models` publishes to it. A model release changes objects in the store, never the launch template or the pod template.' },
+  ),
+  modelControlMode: key(oneOf(MODEL_CONTROL_MODES), {
+    default: 'poll',
+    description: "Triton's model control mode of every runtime: `poll` follows the model store (new releases load beside the serving version, no instance refresh); `none` loads the current release at boot only; `explicit` also opens the repository API's load and unload (admin tokens).",
+  }),
+  repositoryPollSecs: key(int(1, 3600), { default: DEFAULT_REPOSITORY_POLL_SECS, description: 'Poll mode: seconds between two scans of the model store by each runtime (a release reaches the fleet within this plus its load time).' }),
   kubernetes: platformOnly(
     'kubernetes',
     object({
@@ -249,7 +293,10 @@ export const STACK_FIELDS = {
       ingressNamespace: key(text('a namespace name'), { default: 'ingress-nginx', description: 'Namespace of the ingress controller (network policies admit it).' }),
       monitoringNamespace: key(text('a namespace name'), { default: 'monitoring', description: 'Namespace of Prometheus (network policies admit it).' }),
       host: optional(text('a host name'), { description: 'Host of the Ingress rule (absent: any host).' }),
-      modelClaim: optional(text('a PersistentVolumeClaim name'), { description: "PersistentVolumeClaim with the model repository (absent: the image's /models)." }),
+      modelClaim: optional(text('a PersistentVolumeClaim name'), {
+        description: "PersistentVolumeClaim with a model repository, mounted read-only, for clusters without an S3-compatible store (absent: `modelStore.location`, else the image's /models). With a claim a model release is a change to the volume the runtimes poll.",
+        checks: [{ doc: 'not with `modelStore.location`', test: (v, c) => (v !== undefined && c.modelStore?.location !== undefined ? `got ${show(v)}, but ${k('modelStore.location')} is set too; expected one model repository: the S3 store (preferred) or a claim` : undefined) }],
+      }),
       cpu: key(text('a CPU quantity such as "2"'), { default: '2', description: 'CPU request and limit per pod.' }),
       memory: key(text('a memory quantity such as "2Gi"'), { default: '2Gi', description: 'Memory request and limit per pod.' }),
       database: group(

@@ -1,4 +1,5 @@
 /** KMS keys: deletion window and key policies (the platform's one key encrypts S3, RDS, secrets and the alarm topic). */
+import type { StackConfig } from '../config';
 import { byArn, describe, eachResource, inputsOf, num, policyDocument, statements } from './graph';
 import type { AwsRule } from './types';
 
@@ -38,6 +39,21 @@ export const kmsRules: AwsRule[] = [
       return root ? undefined : 'key policy does not let the account root manage the key';
     }),
     violation: { base: 'dev', patch: [{ type: KEY, set: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Alarms', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' }] }) } }] },
+  },
+  {
+    id: 'kms-key-s3-same-region',
+    resourceTypes: ['aws:iam/rolePolicy:RolePolicy'],
+    resource: 'KMS key of an SSE-KMS bucket',
+    setting: 'key ARN (region), kms:ViaService',
+    rule: "An SSE-KMS bucket's key is in the bucket's Region; S3 calls KMS on a reader's behalf through s3.<region>.amazonaws.com, so the key the instances decrypt with is a key (not an alias) of the stack's Region.",
+    sources: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html'],
+    keys: ['modelStore.kmsKeyArn', 'aws:region'],
+    checkConfig: (c: StackConfig) => {
+      const arn = c.modelStore.kmsKeyArn;
+      const region = arn?.split(':')[3];
+      return arn !== undefined && region !== c.region ? { key: 'modelStore.kmsKeyArn', message: `got ${JSON.stringify(arn)}, a key in ${region}, expected a key in the stack's region ${c.region} (where the model store bucket and its S3 endpoint are)` } : undefined;
+    },
+    violation: { base: 'prod-eu-west-1', config: { modelStore: { kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/5b7e2c1a-9d4f-4e8b-a3c6-0f1d2e3b4a59' } } },
   },
   {
     id: 'kms-key-policy-cloudwatch-alarms',

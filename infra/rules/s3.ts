@@ -8,6 +8,11 @@ const LIFECYCLE = 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfigurat
 const LOGGING = 'aws:s3/bucketLogging:BucketLogging';
 const BUCKET_POLICY = 'aws:s3/bucketPolicy:BucketPolicy';
 const OWNERSHIP = 'aws:s3/bucketOwnershipControls:BucketOwnershipControls';
+const ROLE_POLICY = 'aws:iam/rolePolicy:RolePolicy';
+/** S3 actions whose resource is the bucket (ListBucket) or an object (the rest used here). */
+const BUCKET_ACTIONS = ['s3:ListBucket'];
+const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
+const S3_ARN = /^arn:aws[\w-]*:s3:::([^/]+)(\/.*)?$/;
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 /** Does an IAM resource pattern (`*` and `?` wildcards) match `arn`? */
 const matches = (pattern: string, arn: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
@@ -85,6 +90,31 @@ export const s3Rules: AwsRule[] = [
       }),
     ),
     violation: { base: 'dev', patch: [{ type: LIFECYCLE, name: 'onnx-fleet-artifacts', set: { 'rules.0.noncurrentVersionExpiration.noncurrentDays': 0 } }] },
+  },
+  {
+    id: 's3-list-bucket-prefix-condition',
+    resourceTypes: [ROLE_POLICY],
+    resource: 'IAM policy for S3',
+    setting: 'Statement[].Resource, Condition s3:prefix',
+    rule: 's3:ListBucket is a bucket action: its resource is the bucket ARN (never bucket/key), and a listing is limited to a prefix only by the s3:prefix condition key; GetObject and PutObject are object actions on bucket/key ARNs, where s3:prefix does not apply.',
+    sources: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html', 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html'],
+    keys: ['modelStore.location'],
+    checkGraph: eachResource([ROLE_POLICY], (i) =>
+      statements(policyDocument(i.policy)).flatMap((st: any) => {
+        const actions = list(st.Action);
+        const arns = list(st.Resource).filter((r) => S3_ARN.test(r));
+        const prefixed = JSON.stringify(st.Condition ?? {}).includes('"s3:prefix"');
+        return [
+          ...(actions.some((a) => BUCKET_ACTIONS.includes(a)) ? arns.filter((r) => S3_ARN.exec(r)![2] !== undefined).map((r) => `statement ${st.Sid ?? '?'}: s3:ListBucket on ${r}, expected the bucket ARN (limit the listing with s3:prefix)`) : []),
+          ...(actions.some((a) => OBJECT_ACTIONS.includes(a)) ? arns.filter((r) => S3_ARN.exec(r)![2] === undefined).map((r) => `statement ${st.Sid ?? '?'}: ${actions.filter((a) => OBJECT_ACTIONS.includes(a)).join(', ')} on the bucket ${r}, expected object ARNs (bucket/key)`) : []),
+          ...(prefixed && !actions.some((a) => BUCKET_ACTIONS.includes(a)) ? [`statement ${st.Sid ?? '?'}: an s3:prefix condition on ${actions.join(', ')}, which do not have that condition key`] : []),
+        ];
+      }),
+    ),
+    violation: {
+      base: 'dev',
+      patch: [{ type: ROLE_POLICY, set: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'ListModelStore', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::onnx-fleet-models-bucket/models/*'] }] }) } }],
+    },
   },
   {
     id: 's3-access-log-delivery',

@@ -22,6 +22,8 @@ export interface ResourceRecord {
   ignoreChanges?: string[];
   /** Resource option `protect`, when set. */
   protect?: boolean;
+  /** Resource option `dependsOn`, as `<type>::<name>` of each resource named, when set. */
+  dependsOn?: string[];
 }
 
 /** Plausible provider outputs for the few resources whose outputs other resources read. */
@@ -122,6 +124,7 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
   const names = new WeakMap<object, { name: string; type: string }>();
   const ignored = new Map<string, string[]>();
   const protectedIds = new Set<string>();
+  const dependencies = new Map<string, string[]>();
   const id = (type: string, name: string) => `${type}::${name}`;
   await pulumi.runtime.setMocks(
     {
@@ -143,6 +146,8 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
       names.set(args.resource, { name: args.name, type: args.type });
       if (args.opts.ignoreChanges) ignored.set(id(args.type, args.name), args.opts.ignoreChanges);
       if (args.opts.protect) protectedIds.add(id(args.type, args.name));
+      const deps = args.opts.dependsOn;
+      if (Array.isArray(deps) && deps.length > 0) dependencies.set(id(args.type, args.name), deps.map((d) => names.get(d as object)).filter((n) => n !== undefined).map((n) => id(n!.type, n!.name)));
       const parent = args.opts.parent;
       parents.set(id(args.type, args.name), parent ? names.get(parent) ?? null : null);
       return undefined;
@@ -163,6 +168,6 @@ export async function runProgramUnderMocks(config: Record<string, string>, stack
     .filter((r) => r.type !== 'pulumi:pulumi:Stack')
     .map((r) => {
       const p = parents.get(id(r.type, r.name)) ?? null;
-      return { ...r, parent: p?.name ?? null, parentType: p?.type ?? null, ignoreChanges: ignored.get(id(r.type, r.name)), ...(protectedIds.has(id(r.type, r.name)) ? { protect: true } : {}) };
+      return { ...r, parent: p?.name ?? null, parentType: p?.type ?? null, ignoreChanges: ignored.get(id(r.type, r.name)), ...(protectedIds.has(id(r.type, r.name)) ? { protect: true } : {}), ...(dependencies.has(id(r.type, r.name)) ? { dependsOn: dependencies.get(id(r.type, r.name)) } : {}) };
     });
 }

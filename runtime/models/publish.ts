@@ -88,3 +88,43 @@ export async function readVersionManifest(store: RepositoryStore, model: string,
   const body = await store.get(`${model}/${version}/${VERSION_MANIFEST}`);
   return body === undefined ? undefined : parseVersionManifest(body.toString('utf8'), `${store.location}${model}/${version}/${VERSION_MANIFEST}`);
 }
+
+export interface InitialReleaseOutcome {
+  /** Versions published, as "<model>/<version>". */
+  published: string[];
+  /** Models left as they are because the repository already holds versions of them (never overwritten). */
+  kept: string[];
+}
+
+/**
+ * Publishes a local model repository as the initial release of a (remote) repository: every model
+ * of `dir` that has no published version there yet — its versions in ascending order (config.json
+ * with the first, then the release.json if the local model has one). A model the repository
+ * already holds versions of is left exactly as it is: releases made since (`onnx-fleet models
+ * publish`, canaries, rollbacks) are never overwritten, so running this again (`pulumi up`) never
+ * rolls models back.
+ */
+export async function publishInitialRelease(store: RepositoryStore, dir: string, progress?: Progress): Promise<InitialReleaseOutcome> {
+  const outcome: InitialReleaseOutcome = { published: [], kept: [] };
+  if (!fs.existsSync(dir)) throw new Error(`model repository ${dir} not found`);
+  const models = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+  if (models.length === 0) throw new Error(`model repository ${dir} holds no models`);
+  for (const model of models) {
+    const existing = await publishedVersions(store, model);
+    if (existing.length > 0) {
+      outcome.kept.push(`${model} (versions ${existing.join(', ')} already published)`);
+      continue;
+    }
+    const modelDir = path.join(dir, model);
+    const versions = fs.readdirSync(modelDir).filter((v) => /^[1-9]\d*$/.test(v)).map(Number).sort((a, b) => a - b);
+    if (versions.length === 0) throw new Error(`${modelDir} has no version directories (expected ${modelDir}/<version>/model.onnx)`);
+    const config = path.join(modelDir, 'config.json');
+    for (const [i, version] of versions.entries()) {
+      await publishVersion(store, { model, version, source: path.join(modelDir, String(version)), config: i === 0 && fs.existsSync(config) ? config : undefined, progress });
+      outcome.published.push(`${model}/${version}`);
+    }
+    const release = path.join(modelDir, RELEASE_MANIFEST);
+    if (fs.existsSync(release)) await writeRelease(store, model, parseReleaseManifest(fs.readFileSync(release, 'utf8'), release), progress);
+  }
+  return outcome;
+}

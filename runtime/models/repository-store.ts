@@ -11,8 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3Client } from '../s3-client';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Client, s3Sdk } from '../s3-client';
 import { formatS3Location, S3Location } from '../s3-location';
 import type { RepositoryLocation } from './repository-location';
 
@@ -51,7 +51,7 @@ export class S3Store implements RepositoryStore {
     const out: StoredObject[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: this.loc.prefix + prefix, ContinuationToken: token }));
+      const page = await this.client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: this.loc.bucket, Prefix: this.loc.prefix + prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key.slice(this.loc.prefix.length), tag: o.ETag ?? '', bytes: o.Size ?? 0 });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -60,7 +60,7 @@ export class S3Store implements RepositoryStore {
 
   async get(key: string): Promise<Buffer | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.prefix + key }));
+      const out = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.loc.bucket, Key: this.loc.prefix + key }));
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -69,11 +69,11 @@ export class S3Store implements RepositoryStore {
   }
 
   async put(key: string, body: Buffer): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.prefix + key, Body: body }));
+    await this.client.send(new (s3Sdk().PutObjectCommand)({ Bucket: this.loc.bucket, Key: this.loc.prefix + key, Body: body }));
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.prefix + key }));
+    await this.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.loc.bucket, Key: this.loc.prefix + key }));
   }
 
   close(): void {

@@ -24,6 +24,7 @@ import {
   SATURATION_METRIC,
   STARTUP_BUDGET_SECONDS,
 } from '../../runtime/contract';
+import { parseS3Location } from '../../runtime/s3-location';
 
 export const STACKS_DIR = path.resolve(__dirname, '..', '..', 'stacks');
 
@@ -51,6 +52,8 @@ const one = (rs: ResourceRecord[], type: string, name?: string) => {
   return found[0];
 };
 const inputs = (r: ResourceRecord) => r.inputs as Record<string, any>;
+/** The store's bucket and prefix: the configured location, or the bucket the stack creates (its mock name). */
+const modelStoreOf = (config: StackConfig) => (config.modelStore.location ? parseS3Location(config.modelStore.location, 'model store', {}) : { bucket: 'onnx-fleet-models-bucket', prefix: 'models/' });
 
 /** Declares the invariant tests for one stack file. */
 export function describeStack(stack: string): void {
@@ -228,6 +231,29 @@ export function describeStack(stack: string): void {
     expect(userData).toContain(`DB_WRITER_HOST='onnx-fleet-db.cluster-mock.rds.amazonaws.com'`);
     expect(userData).toContain(`DB_READER_HOSTS='${config.database.readers > 0 ? 'onnx-fleet-db.cluster-ro-mock.rds.amazonaws.com' : ''}'`);
     expect(userData).toContain(`DB_SECRET_ARN='arn:aws:secretsmanager:mock:000000000000:secret:rds!cluster-onnx-fleet-db'`);
+    // Models come from the model store, followed in the stack's control mode: no model archive, no model digest.
+    const { bucket, prefix } = modelStoreOf(config);
+    const store = `s3://${bucket}/${prefix}`;
+    expect(userData).toContain(`MODEL_STORE='${store}?region=${config.region}'`);
+    expect(userData).toContain(`ONNX_FLEET_MODEL_CONTROL_MODE=${config.modelControlMode}\n`);
+    expect(userData).toContain(`ONNX_FLEET_REPOSITORY_POLL_SECS=${config.repositoryPollSecs}\n`);
+    expect(userData).not.toMatch(/models\.tar\.gz|MODELS_SHA256/);
+    expect(ofType(resources, 'aws:s3/bucketObjectv2:BucketObjectv2').map((o) => o.name)).toEqual(['onnx-fleet-artifacts-bundle']);
+  });
+
+  test('model store: a hardened, versioned, KMS-encrypted bucket the stack creates (or the configured one), with noncurrent versions expiring', () => {
+    const created = ofType(resources, 'aws:s3/bucket:Bucket').filter((b) => b.name === 'onnx-fleet-models');
+    expect(created).toHaveLength(config.modelStore.location ? 0 : 1);
+    if (config.modelStore.location) return;
+    const sse = inputs(one(resources, 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'onnx-fleet-models'));
+    expect(sse.rules[0]).toMatchObject({ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: 'arn:aws:mock:onnx-fleet-data' }, bucketKeyEnabled: true });
+    expect(inputs(one(resources, 'aws:s3/bucketVersioning:BucketVersioning', 'onnx-fleet-models')).versioningConfiguration.status).toBe('Enabled');
+    expect(inputs(one(resources, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', 'onnx-fleet-models'))).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    const lifecycle = inputs(one(resources, 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'onnx-fleet-models')).rules[0];
+    // Published versions are never expired (no expiration of current objects); an overwritten release.json is kept for a while.
+    expect(lifecycle.expiration).toBeUndefined();
+    expect(lifecycle.noncurrentVersionExpiration).toEqual({ noncurrentDays: config.modelStore.noncurrentDays });
+    expect(JSON.parse(inputs(one(resources, 'aws:s3/bucketPolicy:BucketPolicy', 'onnx-fleet-models')).policy).Statement[0]).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
 
   test('the security-group chain is exactly internet → ALB (80/443) → instances (runtime port) → database (5432)', () => {
@@ -298,6 +324,12 @@ export function describeStack(stack: string): void {
     const policy = JSON.parse(inputs(one(resources, 'aws:iam/rolePolicy:RolePolicy')).policy);
     const bySid = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
     expect(bySid.ReadArtifacts).toMatchObject({ Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::onnx-fleet-artifacts-bucket/*'] });
+    // The model store: objects under its prefix only; listing only that prefix (s3:prefix, a condition of ListBucket).
+    const { bucket, prefix } = modelStoreOf(config);
+    expect(bySid.ReadModelStore).toEqual({ Sid: 'ReadModelStore', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/${prefix}*`] });
+    expect(bySid.ListModelStore).toEqual({ Sid: 'ListModelStore', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`], ...(prefix ? { Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}) });
+    if (config.modelStore.kmsKeyArn) expect(bySid.DecryptModelStore).toEqual({ Sid: 'DecryptModelStore', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [config.modelStore.kmsKeyArn], Condition: { StringEquals: { 'kms:ViaService': `s3.${config.region}.amazonaws.com` } } });
+    else expect(bySid.DecryptModelStore).toBeUndefined();
     expect(bySid.WriteCaptureShards.Resource).toEqual(Array.from({ length: config.shards }, (_, i) => `arn:aws:s3:::onnx-fleet-shard-${i}-bucket/*`));
     // The cluster's managed secret (masterUserSecrets[0]), decrypted with the stack key only through Secrets Manager
     // for that secret (Secrets Manager User Guide, "Secret encryption and decryption": encryption context SecretARN).

@@ -3,18 +3,17 @@
  * completion in a sandbox (a temporary root) where the AWS CLI, systemctl and the instance
  * metadata service are local stand-ins and the artifact bucket is a directory holding the real
  * x64 runtime bundle. A corrupted artifact is refused by the checksum step and the instance is
- * marked unhealthy.
+ * marked unhealthy. Models are not downloaded by the bootstrap: the runtime is pointed at the model
+ * store in poll mode with a local cache.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packModelRepository } from '../../infra/aws/artifacts';
 import { READY_SCRIPT, READY_UNIT_NAME, renderReadyScript, renderUserData, UserDataArgs } from '../../infra/aws/user-data';
 import { buildBundle } from '../../packaging/build';
 import { DRAIN_DELAY_SECONDS, HEALTH_READY_PATH } from '../../runtime/contract';
-import { EXAMPLES } from '../helpers/runtime';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let bundle: Buffer;
@@ -74,12 +73,14 @@ esac`);
   };
 }
 
-function args(bundleSha: string, modelsSha: string): UserDataArgs {
+const STORE = 's3://onnx-fleet-models-bucket/models/?region=us-east-1';
+
+function args(bundleSha: string): UserDataArgs {
   return {
     region: 'us-east-1',
     artifactBucket: 'artifacts-bucket',
     bundle: { key: `runtime/${bundleSha}/onnx-fleet-runtime-linux-x64.tar.gz`, sha256: bundleSha },
-    models: { key: `models/${modelsSha}/models.tar.gz`, sha256: modelsSha },
+    models: { location: STORE, controlMode: 'poll', pollSecs: 20 },
     shardBuckets: ['shard-0', 'shard-1'],
     database: { writerHost: 'db.example.internal', readerHosts: ['r0.example.internal', 'r1.example.internal'], name: 'onnx_fleet', secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:rds!db' },
     launchHookName: 'onnx-fleet-ready',
@@ -87,18 +88,17 @@ function args(bundleSha: string, modelsSha: string): UserDataArgs {
 }
 
 test.each([
-  ['user data', () => renderUserData(args('a'.repeat(64), 'b'.repeat(64)))],
-  ['readiness gate', () => renderReadyScript(args('a'.repeat(64), 'b'.repeat(64)))],
+  ['user data', () => renderUserData(args('a'.repeat(64)))],
+  ['readiness gate', () => renderReadyScript(args('a'.repeat(64)))],
 ])('the rendered %s passes shellcheck', (_name, render) => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-shellcheck-')), 'script.sh');
   fs.writeFileSync(file, render());
   expect(() => execFileSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' })).not.toThrow();
 });
 
-test('the bootstrap installs the bundle and models, writes the environment and starts the unit', () => {
-  const models = packModelRepository(EXAMPLES);
-  const a = args(sha256(bundle), sha256(models));
-  const box = sandbox(a, { [a.bundle.key]: bundle, [a.models.key]: models });
+test('the bootstrap installs the bundle, points the runtime at the model store, writes the environment and starts the unit', () => {
+  const a = args(sha256(bundle));
+  const box = sandbox(a, { [a.bundle.key]: bundle });
   const { status, stderr } = box.run();
   expect(stderr).toContain('runtime ready');
   expect(status).toBe(0);
@@ -106,11 +106,16 @@ test('the bootstrap installs the bundle and models, writes the environment and s
   const current = path.join(box.root, 'opt/onnx-fleet/current');
   expect(fs.readlinkSync(current)).toBe(path.join(box.root, 'opt/onnx-fleet/releases', a.bundle.sha256));
   expect(fs.existsSync(path.join(current, 'bin/onnx-fleet'))).toBe(true);
-  expect(fs.existsSync(path.join(box.root, 'var/lib/onnx-fleet/models', a.models.sha256, 'iris/1/model.onnx'))).toBe(true);
+  // No model archive: the runtime mirrors the store into its cache directory, which the bootstrap prepares.
+  expect(fs.existsSync(path.join(box.root, 'var/lib/onnx-fleet/model-cache'))).toBe(true);
+  expect(fs.existsSync(path.join(box.root, 'var/lib/onnx-fleet/models'))).toBe(false);
   expect(fs.existsSync(path.join(box.root, 'etc/systemd/system/onnx-fleet.service'))).toBe(true);
 
   const env = fs.readFileSync(path.join(box.root, 'etc/onnx-fleet/runtime.env'), 'utf8');
-  expect(env).toContain(`ONNX_FLEET_MODEL_REPOSITORY=${path.join(box.root, 'var/lib/onnx-fleet/models', a.models.sha256)}`);
+  expect(env).toContain(`ONNX_FLEET_MODEL_REPOSITORY=${STORE}\n`);
+  expect(env).toContain('ONNX_FLEET_MODEL_CONTROL_MODE=poll\n');
+  expect(env).toContain('ONNX_FLEET_REPOSITORY_POLL_SECS=20\n');
+  expect(env).toContain('ONNX_FLEET_MODEL_CACHE_DIR=/var/lib/onnx-fleet/model-cache\n');
   expect(env).toContain('ONNX_FLEET_HOST=0.0.0.0');
   expect(env).toContain(`ONNX_FLEET_DRAIN_DELAY_SECONDS=${DRAIN_DELAY_SECONDS}`);
   expect(env).toContain('ONNX_FLEET_CAPTURE_SHARDS=s3://shard-0,s3://shard-1');
@@ -123,6 +128,8 @@ test('the bootstrap installs the bundle and models, writes the environment and s
   expect(fs.statSync(path.join(box.root, 'etc/onnx-fleet/runtime.env')).mode & 0o777).toBe(0o640);
 
   const calls = fs.readFileSync(box.calls, 'utf8');
+  // The one download is the bundle: nothing the bootstrap fetches depends on the models.
+  expect(calls.match(/^aws s3 cp .*$/gm)).toEqual([`aws s3 cp s3://artifacts-bucket/${a.bundle.key} ${calls.match(/aws s3 cp \S+ (\S+)/)![1]} --region us-east-1 --only-show-errors`]);
   expect(calls).toContain('systemctl enable onnx-fleet.service');
   expect(calls).toContain('systemctl restart onnx-fleet.service');
   expect(calls).not.toContain('set-instance-health');
@@ -134,11 +141,10 @@ test('the bootstrap installs the bundle and models, writes the environment and s
 }, 120_000);
 
 test('a corrupted artifact is refused by the checksum step and the instance is marked unhealthy', () => {
-  const models = packModelRepository(EXAMPLES);
-  const a = args(sha256(bundle), sha256(models));
+  const a = args(sha256(bundle));
   const corrupted = Buffer.from(bundle);
   corrupted[corrupted.length >> 1] ^= 0xff;
-  const box = sandbox(a, { [a.bundle.key]: corrupted, [a.models.key]: models });
+  const box = sandbox(a, { [a.bundle.key]: corrupted });
   const { status, stderr } = box.run();
   expect(status).toBe(1);
   expect(stderr).toContain(`checksum mismatch`);
