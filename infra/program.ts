@@ -28,7 +28,7 @@ export function definePlatform(input: StackConfig, stack: string): ProgramOutput
   const config = { ...input, runtimeBundle: path.resolve(root, input.runtimeBundle), modelRepository: path.resolve(root, input.modelRepository) };
   if (config.platform === 'kubernetes') {
     const k = new KubernetesPlatform('onnx-fleet', { config, stack });
-    return { platform: 'kubernetes', namespace: k.namespace, service: k.serviceName, databaseWriter: k.writerHost, databaseReader: k.readerHost, shardBuckets: k.shardBuckets };
+    return { platform: 'kubernetes', namespace: k.namespace, service: k.serviceName, databaseWriter: k.writerHost, databaseReader: k.readerHost, shardBuckets: k.shardBuckets, modelStore: k.modelStore };
   }
   const p = new AwsPlatform('onnx-fleet', { config, stack });
   return {

@@ -297,6 +297,10 @@ export const STACK_FIELDS = {
         description: "PersistentVolumeClaim with a model repository, mounted read-only, for clusters without an S3-compatible store (absent: `modelStore.location`, else the image's /models). With a claim a model release is a change to the volume the runtimes poll.",
         checks: [{ doc: 'not with `modelStore.location`', test: (v, c) => (v !== undefined && c.modelStore?.location !== undefined ? `got ${show(v)}, but ${k('modelStore.location')} is set too; expected one model repository: the S3 store (preferred) or a claim` : undefined) }],
       }),
+      serviceAccountRoleArn: optional(text('an IAM role ARN (arn:aws:iam::<account>:role/<name>)', /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/), {
+        description: 'IAM role the runtime pods assume through IAM roles for service accounts (EKS): their credentials for the model store and the capture shards. Absent: the `AWS_*` keys of `kubernetes.storage.credentialsSecret`.',
+      }),
+      modelCacheSize: key(text('a quantity such as 4Gi'), { default: '4Gi', description: "Size limit of each pod's local copy of the model store (an emptyDir): the versions it serves, plus one being loaded." }),
       cpu: key(text('a CPU quantity such as "2"'), { default: '2', description: 'CPU request and limit per pod.' }),
       memory: key(text('a memory quantity such as "2Gi"'), { default: '2Gi', description: 'Memory request and limit per pod.' }),
       database: group(

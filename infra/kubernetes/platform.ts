@@ -25,6 +25,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
   readonly writerHost: pulumi.Output<string>;
   readonly readerHost: pulumi.Output<string>;
   readonly shardBuckets: string[];
+  /** The model store the pods poll, when the stack has one. */
+  readonly modelStore?: string;
 
   constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super('onnx-fleet:kubernetes:Platform', name, {}, opts);
@@ -55,18 +57,29 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     const endpoint = kc.storage.endpoint ? `?endpoint=${encodeURIComponent(kc.storage.endpoint)}` : '';
     const dbUrl = (host: pulumi.Output<string>) => pulumi.interpolate`postgresql://$(DB_USER):$(DB_PASSWORD)@${host}:${POSTGRES_PORT}/onnx_fleet?sslmode=require`;
 
+    // S3 credentials (model store and shards): an IAM role for the pods' service account, else static keys from a Secret.
+    const serviceAccount = kc.serviceAccountRoleArn
+      ? new k8s.core.v1.ServiceAccount(`${name}-runtime`, { metadata: { name: `${name}-runtime`, namespace, annotations: { 'eks.amazonaws.com/role-arn': kc.serviceAccountRoleArn } }, automountServiceAccountToken: false }, parent)
+      : undefined;
     const workloadArgs = {
       namespace,
       image: kc.image,
       replicas: c.minSize,
       resources: { cpu: kc.cpu, memory: kc.memory },
       modelClaimName: kc.modelClaim,
+      modelStore: c.modelStore.location ? { location: c.modelStore.location, cacheSize: kc.modelCacheSize } : undefined,
+      modelControl: { mode: c.modelControlMode, pollSecs: c.repositoryPollSecs },
+      webIdentity: serviceAccount ? { serviceAccountName: serviceAccount.metadata.name, roleArn: kc.serviceAccountRoleArn! } : undefined,
       // $(DB_USER)/$(DB_PASSWORD) are expanded by the kubelet from the Secret-backed variables below.
       secretEnv: {
         DB_USER: { name: secretName, key: 'username' },
         DB_PASSWORD: { name: secretName, key: 'password' },
-        AWS_ACCESS_KEY_ID: { name: kc.storage.credentialsSecret, key: 'AWS_ACCESS_KEY_ID' },
-        AWS_SECRET_ACCESS_KEY: { name: kc.storage.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' },
+        ...(serviceAccount
+          ? {}
+          : {
+              AWS_ACCESS_KEY_ID: { name: kc.storage.credentialsSecret, key: 'AWS_ACCESS_KEY_ID' },
+              AWS_SECRET_ACCESS_KEY: { name: kc.storage.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' },
+            }),
       },
       env: {
         AWS_REGION: c.region,
@@ -111,6 +124,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     this.serviceName = workload.serviceName;
     this.writerHost = writerHost;
     this.readerHost = readerHost;
-    this.registerOutputs({ namespace, serviceName: this.serviceName, writerHost, readerHost, shardBuckets: this.shardBuckets });
+    this.modelStore = c.modelStore.location;
+    this.registerOutputs({ namespace, serviceName: this.serviceName, writerHost, readerHost, shardBuckets: this.shardBuckets, modelStore: this.modelStore });
   }
 }

@@ -1,6 +1,8 @@
 /**
  * The runtime as a Kubernetes workload: a Deployment whose probes, preStop hook and grace period
- * come from the runtime's contract, and the Service in front of it.
+ * come from the runtime's contract, and the Service in front of it. Models come from the model
+ * store (S3, polled into a per-pod cache), a read-only claim, or the image's /models: never from
+ * the pod template, so a model release changes no pod and starts no rollout.
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -13,11 +15,16 @@ import {
   HEALTH_READY_PATH,
   METRICS_PATH,
   STARTUP_BUDGET_SECONDS,
+  ModelControlMode,
   STOP_TIMEOUT_SECONDS,
 } from '../../runtime/contract';
 
-/** Where the model repository is mounted in the container. */
+/** Where the model repository is mounted in the container (a claim, or the image's own). */
 export const MODEL_MOUNT_PATH = '/models';
+/** Where a pod keeps its copy of the model store. */
+export const MODEL_CACHE_PATH = '/var/lib/onnx-fleet/model-cache';
+/** Where the projected service account token for IAM roles for service accounts is mounted (EKS's path). */
+export const WEB_IDENTITY_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
 
 export interface ResourceSpec {
   cpu: string;
@@ -32,8 +39,17 @@ export interface RuntimeWorkloadArgs {
   replicas?: number;
   /** Requests = limits for CPU-bound inference (Guaranteed QoS). Default 2 CPU / 2Gi. */
   resources?: ResourceSpec;
-  /** A PersistentVolumeClaim holding the model repository, mounted read-only; absent = the image's /models. */
+  /** A PersistentVolumeClaim holding the model repository, mounted read-only; absent = the store, else the image's /models. */
   modelClaimName?: pulumi.Input<string>;
+  /** The model store the runtime polls (`s3://bucket/prefix[?endpoint=…]`), cached in an emptyDir of `cacheSize`. */
+  modelStore?: { location: string; cacheSize: string };
+  /** How the runtime follows its repository (Triton's model control mode) and how often it polls. */
+  modelControl?: { mode: ModelControlMode; pollSecs: number };
+  /**
+   * IAM roles for service accounts: the ServiceAccount (annotated with the role) the pods run as; the
+   * SDK's web identity credentials come from a projected token of audience sts.amazonaws.com.
+   */
+  webIdentity?: { serviceAccountName: pulumi.Input<string>; roleArn: string };
   /** Extra runtime environment (ONNX_FLEET_* from the contract). */
   env?: Record<string, pulumi.Input<string>>;
   /** Environment taken from Secrets: variable → {secret name, key}. */
@@ -81,7 +97,10 @@ export class RuntimeWorkload extends pulumi.ComponentResource {
     const env: k8s.types.input.core.v1.EnvVar[] = [
       { name: ENV.host, value: '0.0.0.0' },
       { name: ENV.port, value: String(DEFAULT_PORT) },
-      { name: ENV.modelRepository, value: MODEL_MOUNT_PATH },
+      { name: ENV.modelRepository, value: args.modelStore && !args.modelClaimName ? args.modelStore.location : MODEL_MOUNT_PATH },
+      ...(args.modelControl ? [{ name: ENV.modelControlMode, value: args.modelControl.mode }, { name: ENV.repositoryPollSecs, value: String(args.modelControl.pollSecs) }] : []),
+      ...(args.modelStore && !args.modelClaimName ? [{ name: ENV.modelCacheDir, value: MODEL_CACHE_PATH }] : []),
+      ...(args.webIdentity ? [{ name: 'AWS_ROLE_ARN', value: args.webIdentity.roleArn }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${WEB_IDENTITY_TOKEN_DIR}/token` }] : []),
       { name: ENV.drainDelaySeconds, value: String(DRAIN_DELAY_SECONDS) },
       ...Object.entries(args.env ?? {}).map(([k, value]) => ({ name: k, value })),
       ...Object.entries(args.secretEnv ?? {}).map(([k, ref]) => ({ name: k, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } })),
@@ -91,6 +110,15 @@ export class RuntimeWorkload extends pulumi.ComponentResource {
     if (args.modelClaimName) {
       volumes.push({ name: 'models', persistentVolumeClaim: { claimName: args.modelClaimName, readOnly: true } });
       mounts.push({ name: 'models', mountPath: MODEL_MOUNT_PATH, readOnly: true });
+    } else if (args.modelStore) {
+      volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: args.modelStore.cacheSize } });
+      mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_PATH });
+    }
+    if (args.webIdentity) {
+      // What EKS's pod identity webhook would inject, declared here so the pod does not depend on it
+      // (and the API token stays unmounted): https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html
+      volumes.push({ name: 'aws-iam-token', projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86_400, path: 'token' } }] } });
+      mounts.push({ name: 'aws-iam-token', mountPath: WEB_IDENTITY_TOKEN_DIR, readOnly: true });
     }
 
     const spread = args.spreadAcrossZones ?? d.spreadAcrossZones;
@@ -110,6 +138,7 @@ export class RuntimeWorkload extends pulumi.ComponentResource {
               // The drain runs in preStop (endpoints removal races the SIGTERM), then the runtime's own drain: cover both.
               terminationGracePeriodSeconds: DRAIN_DELAY_SECONDS + STOP_TIMEOUT_SECONDS,
               automountServiceAccountToken: false,
+              serviceAccountName: args.webIdentity?.serviceAccountName,
               enableServiceLinks: false,
               securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
               topologySpreadConstraints: spread

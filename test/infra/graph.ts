@@ -424,7 +424,36 @@ function describeKubernetes(get: () => { config: StackConfig; resources: Resourc
     expect(env.ONNX_FLEET_DATABASE_WRITER_URL).toContain('onnx-fleet-db-rw.');
     expect(env.ONNX_FLEET_DATABASE_READER_URLS).toContain('onnx-fleet-db-ro.');
     expect(env.ONNX_FLEET_CAPTURE_SHARDS.split(',')).toHaveLength(config.shards);
-    expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: config.kubernetes!.storage.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' } });
+    if (config.kubernetes!.serviceAccountRoleArn) {
+      // IAM roles for service accounts: web identity credentials, and no static keys (the SDK would prefer them).
+      expect(env.AWS_ROLE_ARN).toBe(config.kubernetes!.serviceAccountRoleArn);
+      expect(env.AWS_WEB_IDENTITY_TOKEN_FILE).toBe('/var/run/secrets/eks.amazonaws.com/serviceaccount/token');
+      expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+    } else expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: config.kubernetes!.storage.credentialsSecret, key: 'AWS_SECRET_ACCESS_KEY' } });
+  });
+
+  test('models: the pods poll the model store into a cache of their own (or read the claim, or the image), in the stack\'s control mode', () => {
+    const { config, resources } = get();
+    for (const d of deployments()) {
+      const spec = inputs(d).spec.template.spec;
+      const env = Object.fromEntries(spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect(env.ONNX_FLEET_MODEL_CONTROL_MODE).toBe(config.modelControlMode);
+      expect(env.ONNX_FLEET_REPOSITORY_POLL_SECS).toBe(String(config.repositoryPollSecs));
+      const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
+      if (config.modelStore.location) {
+        expect(env.ONNX_FLEET_MODEL_REPOSITORY).toBe(config.modelStore.location);
+        expect(env.ONNX_FLEET_MODEL_CACHE_DIR).toBe('/var/lib/onnx-fleet/model-cache');
+        expect(volumes['model-cache']).toEqual({ name: 'model-cache', emptyDir: { sizeLimit: config.kubernetes!.modelCacheSize } });
+        expect(volumes.models).toBeUndefined();
+      } else expect(env.ONNX_FLEET_MODEL_REPOSITORY).toBe('/models');
+      if (config.kubernetes!.serviceAccountRoleArn) {
+        const sa = one(resources, 'kubernetes:core/v1:ServiceAccount');
+        expect(inputs(sa).metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': config.kubernetes!.serviceAccountRoleArn });
+        expect(spec.serviceAccountName).toBe(inputs(sa).metadata.name);
+        expect(spec.automountServiceAccountToken).toBe(false);
+        expect(volumes['aws-iam-token'].projected.sources).toEqual([{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86_400, path: 'token' } }]);
+      } else expect(spec.serviceAccountName).toBeUndefined();
+    }
   });
 
   test('NetworkPolicies: only the ingress controller (and metrics scraper) reach the runtime; only the runtime reaches the database', () => {

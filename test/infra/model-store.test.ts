@@ -61,3 +61,37 @@ test("only the store's initial-release step sees the change: same store, a new d
   const release = before.find((r) => r.type === 'pulumi-nodejs:dynamic/models:InitialRelease')!;
   expect(release.dependsOn).toEqual(['onnx-fleet:aws:SecureBucket::onnx-fleet-models']);
 });
+
+describe('Kubernetes', () => {
+  const deployment = (graph: ResourceRecord[]) => graph.find((r) => r.type === 'kubernetes:apps/v1:Deployment' && r.name === 'onnx-fleet-runtime')!.inputs as Record<string, any>;
+
+  test('a model-only change leaves the pod template alone (no rollout): the pods poll the store', async () => {
+    const a = await synthIsolated(stackRawConfig('prod-k8s'), 'prod-k8s');
+    const b = await synthIsolated({ ...stackRawConfig('prod-k8s'), 'onnx-fleet:modelRepository': changedModels() }, 'prod-k8s');
+    expect(deployment(b)).toEqual(deployment(a));
+    expect(inputsOf(b, 'kubernetes:apps/v1:Deployment')).toEqual(inputsOf(a, 'kubernetes:apps/v1:Deployment'));
+    const env = deployment(a).spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'ONNX_FLEET_MODEL_REPOSITORY', value: 's3://acme-ml-models-eu-west-1/onnx-fleet/prod-k8s?region=eu-west-1' });
+  }, 60_000);
+
+  test('kubernetes.modelClaim is still offered: the claim is mounted read-only and polled, no cache', async () => {
+    const raw = stackRawConfig('dev-k8s');
+    delete raw['onnx-fleet:modelStore'];
+    raw['onnx-fleet:kubernetes'] = JSON.stringify({ ...JSON.parse(raw['onnx-fleet:kubernetes']), modelClaim: 'onnx-fleet-models' });
+    const spec = deployment(await synthIsolated(raw, 'dev-k8s')).spec.template.spec;
+    expect(spec.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'onnx-fleet-models', readOnly: true } });
+    expect(spec.volumes.map((v: any) => v.name)).not.toContain('model-cache');
+    expect(spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'ONNX_FLEET_MODEL_REPOSITORY', value: '/models' }, { name: 'ONNX_FLEET_MODEL_CONTROL_MODE', value: 'poll' }]));
+  }, 60_000);
+
+  test('a claim and a store at once is a config error naming both keys', async () => {
+    const { parseStackConfig } = await import('../../infra/config');
+    const raw = stackRawConfig('dev-k8s');
+    raw['onnx-fleet:kubernetes'] = JSON.stringify({ ...JSON.parse(raw['onnx-fleet:kubernetes']), modelClaim: 'onnx-fleet-models' });
+    expect(() => parseStackConfig(raw)).toThrow('onnx-fleet:kubernetes.modelClaim: got "onnx-fleet-models", but onnx-fleet:modelStore.location is set too; expected one model repository: the S3 store (preferred) or a claim');
+    expect(() => parseStackConfig({ ...stackRawConfig('dev'), 'onnx-fleet:modelStore': JSON.stringify({ location: 's3://models?endpoint=http://minio:9000' }) })).toThrow(
+      'onnx-fleet:modelStore.location: got "s3://models?endpoint=http://minio:9000", expected an AWS S3 bucket without ?endpoint= on the AWS target',
+    );
+    expect(() => parseStackConfig({ ...stackRawConfig('dev'), 'onnx-fleet:modelStore': JSON.stringify({ kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' }) })).toThrow('onnx-fleet:modelStore.kmsKeyArn: got "arn:aws:kms:us-east-1:123456789012:key/abc", but onnx-fleet:modelStore.location is not set');
+  });
+});
