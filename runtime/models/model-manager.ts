@@ -95,7 +95,11 @@ export function costBoundedByShape(signature: ModelSignature, maxBatchSize: numb
 /** Wall time batch calibration spends per candidate size (all workers at once). */
 const CALIBRATION_MS_PER_SIZE = 60;
 
-/** Time the automatic warmup may spend on one version before serving it not warmed. */
+/**
+ * Time the automatic warmup may spend on one version before serving it not warmed: the time its
+ * candidates take in the worker, not the time they wait there behind other models' loads and
+ * warmups (at start every model's candidates share the first worker, and a large model's take seconds).
+ */
 export const AUTOMATIC_WARMUP_BUDGET_MS = 20_000;
 
 const describeFeeds = (feeds: WireTensor[]) => feeds.map((t) => `${t.name}[${t.dims.join(',')}]`).join(' ');
@@ -508,11 +512,6 @@ export class ModelManager {
   }
 
   /**
-   * Tries the automatic warmup candidates on one worker; the first that runs warms every worker.
-   * Returns the warmup time, or null when no candidate ran (the version is still served: a model
-   * that loaded is never made unavailable by a guess at its inputs).
-   */
-  /**
    * The batch policy with its sizes: config.json's preferred_batch_size when given (Triton's
    * semantics); else measured at load (batch-calibration.ts) when a warmup ran (its feeds are one
    * request the model accepts); else the largest allowed, as before.
@@ -538,25 +537,41 @@ export class ModelManager {
     return { ...policy, maxBatchSize: chosen, preferredBatchSizes: [chosen] };
   }
 
+  /**
+   * Tries the automatic warmup candidates on the least busy worker; the first that runs warms the
+   * other workers.
+   * Returns the warmup time, or null when no candidate ran (the version is still served: a model
+   * that loaded is never made unavailable by a guess at its inputs).
+   */
   private async automaticWarmup(session: Omit<LoadTask, 'op'>, meta: WireValueMetadata[], signature: ModelSignature, log: Logger, on?: readonly number[]): Promise<{ warmupMs: number; feeds: WireTensor[] } | null> {
     const candidates = automaticCandidates(meta, signature);
-    const deadline = Date.now() + AUTOMATIC_WARMUP_BUDGET_MS;
+    const trialWorker = this.deps.pool.leastBusy(on);
+    let spentMs = 0;
+    let warmupMs = 0;
     const refused: string[] = [];
     for (const feeds of candidates) {
-      if (Date.now() > deadline) {
-        refused.push(`stopped after ${AUTOMATIC_WARMUP_BUDGET_MS / 1000} s`);
+      if (spentMs > AUTOMATIC_WARMUP_BUDGET_MS) {
+        refused.push(`stopped after ${AUTOMATIC_WARMUP_BUDGET_MS / 1000} s of warmup runs`);
         break;
       }
       try {
-        await this.deps.pool.loadOn(on?.[0] ?? 0, { op: 'load', ...session, warmup: feeds });
+        const trial = await this.deps.pool.loadOn(trialWorker, { op: 'load', ...session, warmup: feeds, trial: true });
+        spentMs += trial.loadMs + trial.warmupMs;
+        if (trial.warmupError !== undefined) {
+          refused.push(`${describeFeeds(feeds)}: ${trial.warmupError}`);
+          continue;
+        }
+        warmupMs = trial.warmupMs;
       } catch (err) {
         refused.push(`${describeFeeds(feeds)}: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
       try {
-        const all = await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds }, on);
+        // The trial warmed its worker already; the others run the same feeds.
+        const rest = (on ?? Array.from({ length: this.deps.pool.size }, (_, i) => i)).filter((w) => w !== trialWorker);
+        if (rest.length > 0) await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds }, rest);
         log.debug({ feeds: describeFeeds(feeds), tried: refused.length + 1 }, 'automatic warmup ran');
-        return { warmupMs: all.warmupMs, feeds };
+        return { warmupMs, feeds };
       } catch (err) {
         refused.push(`${describeFeeds(feeds)} ran in one worker but not in all: ${err instanceof Error ? err.message : String(err)}`);
         break;

@@ -44,9 +44,17 @@ export default async function handle(task: WorkerTask): Promise<LoadResult | Run
       const t0 = performance.now();
       const session = await createSession(task);
       const t1 = performance.now();
-      if (task.warmup) await run(session, task.warmup);
+      let warmupError: string | undefined;
+      if (task.warmup) {
+        try {
+          await run(session, task.warmup);
+        } catch (err) {
+          if (!task.trial) throw err;
+          warmupError = err instanceof Error ? err.message : String(err);
+        }
+      }
       const t2 = performance.now();
-      return { inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata), loadMs: t1 - t0, warmupMs: t2 - t1 };
+      return { inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata), loadMs: t1 - t0, warmupMs: t2 - t1, ...(warmupError === undefined ? {} : { warmupError }) };
     }
     case 'run':
       return run(await createSession(task), task.inputs, task.outputs);

@@ -30,6 +30,11 @@ export interface LoadTask extends SessionSpec {
   op: 'load';
   /** Feeds for one warmup inference after the session is created, or none. */
   warmup?: WireTensor[];
+  /**
+   * A trial (automatic warmup candidates): a warmup inference that fails is told in the result
+   * (`warmupError`, with the time it took) instead of failing the task.
+   */
+  trial?: boolean;
 }
 
 export interface RunTask extends SessionSpec {
@@ -75,6 +80,8 @@ export interface LoadResult {
   outputs: WireValueMetadata[];
   loadMs: number;
   warmupMs: number;
+  /** With `trial`: onnxruntime's message when the warmup inference failed. */
+  warmupError?: string;
 }
 
 export interface RunResult {

