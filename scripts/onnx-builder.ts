@@ -92,6 +92,8 @@ export interface GraphSpec {
   docString?: string;
   /** Operator sets beyond ai.onnx OPSET (e.g. ai.onnx.ml for ZipMap). */
   extraOpsets?: Array<{ domain: string; version: number }>;
+  /** The ai.onnx opset the model is stamped with (default OPSET). */
+  opset?: number;
 }
 
 export function model(spec: GraphSpec): Buffer {
@@ -100,7 +102,7 @@ export function model(spec: GraphSpec): Buffer {
     producerName: 'onnx-fleet',
     producerVersion: '1',
     docString: spec.docString ?? '',
-    opsetImport: [{ domain: '', version: OPSET }, ...(spec.extraOpsets ?? [])],
+    opsetImport: [{ domain: '', version: spec.opset ?? OPSET }, ...(spec.extraOpsets ?? [])],
     metadataProps: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: { name: spec.name, node: spec.nodes, input: spec.inputs, output: spec.outputs, initializer: spec.initializers ?? [] },
   });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Runtime } from '../../runtime/server';
+import { model, node, valueInfo } from '../../scripts/onnx-builder';
 import { EXAMPLES, FIXTURES, startTestRuntime } from '../helpers/runtime';
 import { examplesWithZoo } from '../helpers/zoo';
 
@@ -382,6 +383,67 @@ describe('readiness of a healthy fixture repository', () => {
       expect((await get(rt, '/v2/health/ready')).status).toBe(200);
     } finally {
       await rt.stop();
+    }
+  });
+
+  /**
+   * y = -x, stamped with an ai.onnx opset. Opset 99 is newer than any onnxruntime build has (this
+   * one stops at the opset its own message names), so loading it fails in onnxruntime itself.
+   */
+  const negate = (opset: number) => model({ name: 'negate', opset, inputs: [valueInfo('x', 'float', ['batch', 2])], outputs: [valueInfo('y', 'float', ['batch', 2])], nodes: [node('Neg', ['x'], ['y'])] });
+  const FUTURE_OPSET = 99;
+  const ORT_VERSION = (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+  const opsetReason = (version: number) =>
+    new RegExp(`version ${version} is not ready: failed to load [\\s\\S]*Opset ${FUTURE_OPSET} is under development[\\s\\S]*Current official support for domain ai\\.onnx is till opset \\d+[\\s\\S]*\\(model: IR version 8, opsets ai\\.onnx ${FUTURE_OPSET}; runtime: onnxruntime-node ${ORT_VERSION.replace(/\./g, '\\.')}\\)`);
+
+  function repositoryWith(models: Record<string, Record<number, Buffer>>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-opset-'));
+    fs.cpSync(healthyRepo, dir, { recursive: true });
+    for (const [name, versions] of Object.entries(models)) {
+      for (const [v, bytes] of Object.entries(versions)) {
+        fs.mkdirSync(path.join(dir, name, v), { recursive: true });
+        fs.writeFileSync(path.join(dir, name, v, 'model.onnx'), bytes);
+      }
+    }
+    return dir;
+  }
+
+  test('a new version stamped with an opset this onnxruntime lacks is UNAVAILABLE (its message, the model\'s opset, the runtime\'s version); the older version serves and the server is ready', async () => {
+    const dir = repositoryWith({ negate: { 1: negate(17), 2: negate(FUTURE_OPSET) } });
+    const rt = await startTestRuntime(dir);
+    try {
+      expect((await get(rt, '/v2/health/ready')).status).toBe(200);
+      const v2 = await get(rt, '/v2/models/negate/versions/2/ready');
+      expect(v2.status).toBe(503);
+      expect(v2.body.reason).toMatch(opsetReason(2));
+      const index = (await post(rt, '/v2/repository/index', '')).body.filter((e: any) => e.name === 'negate');
+      expect(index).toEqual([
+        { name: 'negate', version: '2', state: 'UNAVAILABLE', reason: expect.stringMatching(/Opset 99 is under development/) },
+        { name: 'negate', version: '1', state: 'READY' },
+      ]);
+      const res = await post(rt, '/v2/models/negate/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, -2] }] });
+      expect(res.body).toMatchObject({ model_version: '1', outputs: [{ name: 'y', data: [-1, 2] }] });
+      expect((await post(rt, '/v2/models/multi_input/infer', { inputs: [{ name: 'a', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }, { name: 'b', datatype: 'FP32', shape: [1, 3], data: [1, 1, 1] }] })).status).toBe(200);
+    } finally {
+      await rt.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a model whose only version needs that opset: not ready, saying why, while the other models still answer', async () => {
+    const dir = repositoryWith({ negate: { 1: negate(FUTURE_OPSET) } });
+    const rt = await startTestRuntime(dir);
+    try {
+      const ready = await get(rt, '/v2/health/ready');
+      expect(ready.status).toBe(503);
+      const model = await get(rt, '/v2/models/negate/ready');
+      expect(model.status).toBe(503);
+      expect((await get(rt, '/v2/models/negate/versions/1/ready')).body.reason).toMatch(opsetReason(1));
+      expect((await get(rt, '/v2/models/multi_input/ready')).status).toBe(200);
+      expect((await post(rt, '/v2/models/multi_input/infer', { inputs: [{ name: 'a', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }, { name: 'b', datatype: 'FP32', shape: [1, 3], data: [1, 1, 1] }] })).body.outputs[0].data).toEqual([2, 3, 4]);
+    } finally {
+      await rt.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
