@@ -457,7 +457,7 @@ export class ModelManager {
       stage = 'failed its batch calibration';
       const policy = await this.calibratedPolicy(v, session, batchPolicy(v.config, signature, log), warmFeeds, log);
       stage = 'failed to start on the main thread (parameters.execution_thread)';
-      const runner = await this.placeExecution(v, session, signature, warmFeeds, log);
+      const runner = await this.placeExecution(v, session, signature, warmFeeds, warmupMs, log);
       v.instances = this.copies(v);
       v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.copies(v)));
       v.executor = new ModelExecutor(v.queue, runner, this.deps.metrics, v.model, String(v.version), policy);
@@ -481,7 +481,7 @@ export class ModelManager {
    * bounded by that measurement (every dimension fixed but the batch, no strings). A version
    * moved to the main thread gives up its worker sessions.
    */
-  private async placeExecution(v: ModelVersion, session: Omit<LoadTask, 'op'>, signature: ModelSignature, feeds: WireTensor[] | undefined, log: Logger): Promise<Runner> {
+  private async placeExecution(v: ModelVersion, session: Omit<LoadTask, 'op'>, signature: ModelSignature, feeds: WireTensor[] | undefined, warmupMs: number | null, log: Logger): Promise<Runner> {
     const setting = v.config.executionThread;
     const onWorkers = (source: 'config' | 'measured' | 'default', runUs?: number): Runner => {
       v.execution = { thread: 'worker', source, ...(runUs === undefined ? {} : { runUs: Math.round(runUs) }) };
@@ -491,8 +491,13 @@ export class ModelManager {
     let runUs: number | undefined;
     if (setting === 'auto') {
       if (!feeds || v.config.instanceCount !== undefined) return onWorkers('default');
+      // The warmup run (one request's shape, no larger than the timed batch) already took 1,000
+      // times the threshold: timing it again would only cost another slow run (seconds for a segmentation model).
+      const warmupUs = warmupMs === null ? undefined : warmupMs * 1000;
+      if (warmupUs !== undefined && warmupUs > 1000 * INLINE_MAX_RUN_US) return onWorkers('measured', warmupUs);
       const timed = v.config.maxBatchSize > 0 ? tileFeeds(feeds, v.config.maxBatchSize) : feeds;
-      runUs = (await this.deps.pool.timeOn(v.workers?.[0] ?? 0, { op: 'time', ...session, feeds: timed, ms: INLINE_TIMING_MS })).runUs;
+      // A run 1,000 times over the threshold decides it at once (a segmentation model takes seconds).
+      runUs = (await this.deps.pool.timeOn(this.deps.pool.leastBusy(v.workers), { op: 'time', ...session, feeds: timed, ms: INLINE_TIMING_MS, enoughAboveUs: INLINE_MAX_RUN_US * 1000 })).runUs;
       if (runUs > INLINE_MAX_RUN_US) return onWorkers('measured', runUs);
       // Fast at the warmup's shape, but a request may bring larger dimensions: not measured, so not inline.
       if (!costBoundedByShape(signature, v.config.maxBatchSize)) return onWorkers('default', runUs);
@@ -549,7 +554,18 @@ export class ModelManager {
     let spentMs = 0;
     let warmupMs = 0;
     const refused: string[] = [];
-    for (const feeds of candidates) {
+    if (candidates.length === 1) {
+      // Every dimension fixed: one candidate, nothing to try first; all workers run it at once.
+      const [feeds] = candidates;
+      try {
+        const all = await this.deps.pool.loadEverywhere({ op: 'load', ...session, warmup: feeds }, on);
+        log.debug({ feeds: describeFeeds(feeds), tried: 1 }, 'automatic warmup ran');
+        return { warmupMs: all.warmupMs, feeds };
+      } catch (err) {
+        refused.push(`${describeFeeds(feeds)}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    for (const feeds of candidates.length === 1 ? [] : candidates) {
       if (spentMs > AUTOMATIC_WARMUP_BUDGET_MS) {
         refused.push(`stopped after ${AUTOMATIC_WARMUP_BUDGET_MS / 1000} s of warmup runs`);
         break;

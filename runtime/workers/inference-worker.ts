@@ -61,7 +61,7 @@ export default async function handle(task: WorkerTask): Promise<LoadResult | Run
     case 'calibrate':
       return calibrate(task);
     case 'time':
-      return { runUs: await medianRunUs(ort, await createSession(task), task.feeds, task.ms) };
+      return { runUs: await medianRunUs(ort, await createSession(task), task.feeds, task.ms, task.enoughAboveUs) };
     case 'unload': {
       const session = sessions.get(task.key);
       sessions.delete(task.key);
