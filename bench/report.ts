@@ -36,10 +36,10 @@ export function markdown(r: BenchResults): string {
         );
       }
     }
-    const o = m.overload;
-    if (o) {
+    for (const o of [m.overload, m.overloadWithDeadline]) {
+      if (!o) continue;
       lines.push(
-        `| overload: binary at 3× (${num(o.offeredPerSecond)} req/s offered, ${num(o.sentPerSecond)} sent) | ${o.concurrency} | ${num(o.okPerSecond)} | ${ms(o.p50)} | ${ms(o.p99)} | ${shed(o)} | ${ms(o.health?.p99)} | ${ratio(o.ratios?.vsInProcessPeak)} | ${ratio(o.ratios?.vsBareFastify)} | ${ratio(o.ratios?.vsNaive)} | ${cpuMs(o.cpuMsPerInference)} | ${cpu(o)} |`,
+        `| overload: binary at 3× (${num(o.offeredPerSecond)} req/s offered, ${num(o.sentPerSecond)} sent${o.requestTimeoutUs === undefined ? '' : `; every request with timeout ${num(o.requestTimeoutUs / 1000)} ms`}) | ${o.concurrency} | ${num(o.okPerSecond)} | ${ms(o.p50)} | ${ms(o.p99)} | ${shed(o)} | ${ms(o.health?.p99)} | ${ratio(o.ratios?.vsInProcessPeak)} | ${ratio(o.ratios?.vsBareFastify)} | ${ratio(o.ratios?.vsNaive)} | ${cpuMs(o.cpuMsPerInference)} | ${cpu(o)} |`,
       );
     }
     lines.push('');
@@ -60,10 +60,11 @@ export function markdown(r: BenchResults): string {
     summary.push(
       `\`/v2/health/ready\` p99 while saturated (concurrency ${topC}): **${ms(healthAt('fleet-binary'))} ms** with binary tensors, ${ms(healthAt('fleet-json'))} ms with JSON tensors (naive handler: ${ms(healthAt('naive-handler'))} ms)`,
     );
-    if (o) {
+    for (const o of [m.overload, m.overloadWithDeadline]) {
+      if (!o) continue;
       const shedTotal = Object.values(o.non2xx).reduce((a, b) => a + b, 0);
       summary.push(
-        `at 3× load: accepted p99 ${ms(o.p99)} ms vs unloaded p99 ${ms(o.unloadedP99)} ms (**${ratio(o.p99 / o.unloadedP99)}**), ${num(shedTotal)} shed with p99 **${ms(o.non2xxP99)} ms**, goodput ${num(o.okPerSecond)} req/s = **${ratio(o.okPerSecond / o.sustainablePerSecond)} capacity** (${num(o.sustainablePerSecond)}), ${o.errors} errors, ${o.timeouts} timeouts, RSS ${num(o.rssBeforeMiB)} → peak ${num(o.rssPeakMiB)} MiB`,
+        `at 3× load${o.requestTimeoutUs === undefined ? '' : ` with a ${num(o.requestTimeoutUs / 1000)} ms timeout per request`}: accepted p99 ${ms(o.p99)} ms vs unloaded p99 ${ms(o.unloadedP99)} ms (**${ratio(o.p99 / o.unloadedP99)}**), ${num(shedTotal)} shed with p99 **${ms(o.non2xxP99)} ms**, goodput ${num(o.okPerSecond)} req/s = **${ratio(o.okPerSecond / o.sustainablePerSecond)} capacity** (${num(o.sustainablePerSecond)}), ${o.errors} errors, ${o.timeouts} timeouts, RSS ${num(o.rssBeforeMiB)} → peak ${num(o.rssPeakMiB)} MiB`,
       );
     }
     lines.push(`Best cells: ${summary.join('; ')}.`);

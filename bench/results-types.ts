@@ -59,6 +59,8 @@ export interface OverloadCell extends Cell {
   unloadedP99: number;
   rssBeforeMiB: number;
   rssPeakMiB: number;
+  /** Set when every request carried Triton's `timeout` parameter (µs): clients with a deadline. */
+  requestTimeoutUs?: number;
 }
 
 export interface ModelResult {
@@ -67,6 +69,8 @@ export interface ModelResult {
   inProcess: InProcessResult;
   cells: Cell[];
   overload?: OverloadCell;
+  /** The same offered load, every request with a deadline (the unloaded p99) in its `timeout` parameter. */
+  overloadWithDeadline?: OverloadCell;
 }
 
 export interface BenchResults {

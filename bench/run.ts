@@ -228,6 +228,7 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
   log(`${model.name}: in-process best ${inProcess.best.inferencesPerSecond}/s (${inProcess.best.sessions}x${inProcess.best.threads}, batch ${inProcess.best.batch})`);
   const cells: Cell[] = [];
   let overload: OverloadCell | undefined;
+  let overloadWithDeadline: OverloadCell | undefined;
   // Every server is up for the whole model (an idle server costs nothing), and the scenarios take
   // turns at each concurrency: a burst of other work on this shared box then lands on one cell
   // of each scenario instead of on all cells of one scenario.
@@ -272,15 +273,29 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
     if (fleet && opts.overload) {
       await waitForIdle(25, opts.quick ? 5_000 : 20_000, log);
       overload = await overloadCell(fleet, model, payloadFor('fleet-binary', model), cells, opts);
+      // Clients with a deadline: estimated-wait admission refuses at once what would outlive it.
+      const unloaded = unloadedP99(cells);
+      if (unloaded !== undefined) {
+        await waitForIdle(25, opts.quick ? 5_000 : 20_000, log);
+        const timeoutUs = Math.round(unloaded * 1000);
+        overloadWithDeadline = await overloadCell(fleet, model, binaryPayload(model, timeoutUs), cells, opts, timeoutUs);
+      }
     }
   } finally {
     await stopAll();
   }
-  return { name: model.name, label: model.label, inProcess, cells, overload };
+  return { name: model.name, label: model.label, inProcess, cells, overload, overloadWithDeadline };
+}
+
+/** p99 (ms) of onnx-fleet binary at its lowest concurrency: the unloaded p99. */
+function unloadedP99(cells: Cell[]): number | undefined {
+  const binary = cells.filter((c) => c.scenario === 'fleet-binary');
+  if (binary.length === 0) return undefined;
+  return binary.reduce((a, b) => (b.concurrency < a.concurrency ? b : a)).p99;
 }
 
 /** onnx-fleet (binary) offered 3× its best sustained throughput, open-loop, with enough connections. */
-async function overloadCell(server: Child, model: BenchModel, payload: Payload, cells: Cell[], opts: Options): Promise<OverloadCell | undefined> {
+async function overloadCell(server: Child, model: BenchModel, payload: Payload, cells: Cell[], opts: Options, requestTimeoutUs?: number): Promise<OverloadCell | undefined> {
   const binary = cells.filter((c) => c.scenario === 'fleet-binary');
   if (binary.length === 0) return undefined;
   const sustainable = Math.max(...binary.map((c) => c.okPerSecond));
@@ -317,8 +332,9 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
       unloadedP99: unloaded.p99,
       rssBeforeMiB: round(rssBefore, 1),
       rssPeakMiB: round(rssPeak, 1),
+      ...(requestTimeoutUs === undefined ? {} : { requestTimeoutUs }),
     };
-    log(`${model.name} overload ${offered}/s offered: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
+    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
     await sleep(500);
     return k;
   } finally {
@@ -328,7 +344,7 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
 
 function addRatios(m: ModelResult): void {
   const at = (s: Scenario, c: number) => m.cells.find((k) => k.scenario === s && k.concurrency === c)?.okPerSecond;
-  const all = [...m.cells, ...(m.overload ? [m.overload] : [])];
+  const all = [...m.cells, ...(m.overload ? [m.overload] : []), ...(m.overloadWithDeadline ? [m.overloadWithDeadline] : [])];
   for (const k of all) {
     const bare = at('bare-fastify', k.concurrency) ?? Math.max(0, ...m.cells.filter((x) => x.scenario === 'bare-fastify').map((x) => x.okPerSecond));
     const naive = at('naive-handler', k.concurrency) ?? Math.max(0, ...m.cells.filter((x) => x.scenario === 'naive-handler').map((x) => x.okPerSecond));

@@ -3,6 +3,7 @@
  * and tests use `inject` or listen on port 0.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth';
@@ -12,6 +13,7 @@ import type { Lifecycle } from './lifecycle';
 import type { RuntimeMetrics } from './metrics';
 import type { ModelManager } from './models/model-manager';
 import { protocolRoutes } from './protocol/routes';
+import { FrontDoor } from './protocol/front-door';
 import type { SaturationSignal } from './scheduling/saturation';
 import { BytesBudget } from './admission/bytes-budget';
 import { defaultRequestBytesInFlight } from './config';
@@ -54,7 +56,20 @@ function clientErrorMessage(err: FastifyError, maxBodyBytes: number): string {
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
+  // Health probes and sheds are answered before Fastify (protocol/front-door.ts).
+  const front = new FrontDoor({ models: deps.models, lifecycle: deps.lifecycle, metrics: deps.metrics, logger: deps.logger, authenticated: (deps.authTokens ?? []).length > 0 });
   const app = Fastify({
+    // Fastify's own HTTP/1 server (same timeouts as it sets), with the front door before its handler.
+    serverFactory: (handler, options) => {
+      const server = http.createServer((req, res) => {
+        if (!front.handle(req, res)) handler(req, res);
+      });
+      const o = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      server.keepAliveTimeout = o.keepAliveTimeout ?? KEEP_ALIVE_TIMEOUT_SECONDS * 1000;
+      if (typeof o.requestTimeout === 'number') server.requestTimeout = o.requestTimeout;
+      if (typeof o.connectionTimeout === 'number') server.setTimeout(o.connectionTimeout);
+      return server;
+    },
     loggerInstance: deps.logger as FastifyBaseLogger,
     // The access log is our own onResponse line (one per request); Fastify's two default lines are off.
     logController: new LogController({ disableRequestLogging: true }),

@@ -33,6 +33,8 @@ export interface RuntimeConfig {
   workers: number;
   /** onnxruntime intra-op threads per session; workers × threads ≤ cores. */
   intraOpThreads: number;
+  /** Nice increment of the inference worker threads over the main thread (event-loop priority). */
+  workerNice: number;
   drainDelaySeconds: number;
   exitTimeoutSeconds: number;
   maxBodyBytes: number;
@@ -79,6 +81,9 @@ interface OptionDef {
   default?: (partial: Partial<RuntimeConfig>) => string | number | undefined;
 }
 
+/** Worker threads' default nice increment (see runtime/workers/priority.ts and the README's Performance section). */
+export const DEFAULT_WORKER_NICE = 5;
+
 /** Largest request body accepted by default; ingresses in front of the runtime use the same limit. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -102,6 +107,11 @@ export const OPTIONS: readonly OptionDef[] = [
     key: 'intraOpThreads', flag: 'intra-op-threads', env: ENV.intraOpThreads, kind: { type: 'int', min: 1, max: 256 },
     help: 'onnxruntime intra-op threads per session (default: cores / workers)',
     default: (p) => Math.max(1, Math.floor(cores() / (p.workers ?? cores()))),
+  },
+  {
+    key: 'workerNice', flag: 'worker-nice', env: ENV.workerNice, kind: { type: 'int', min: 0, max: 19 },
+    help: 'nice increment of the inference worker threads over the event loop, so HTTP, health probes and shedding get a core at once while inference saturates them (0: same priority)',
+    default: () => DEFAULT_WORKER_NICE,
   },
   { key: 'drainDelaySeconds', flag: 'drain-delay', env: ENV.drainDelaySeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds to keep serving after SIGTERM while readiness answers 503', default: () => DRAIN_DELAY_SECONDS },
   { key: 'exitTimeoutSeconds', flag: 'exit-timeout', env: ENV.exitTimeoutSeconds, kind: { type: 'int', min: 0, max: 3600 }, help: 'seconds in-flight requests get to finish once the listener is closed', default: () => EXIT_TIMEOUT_SECONDS },

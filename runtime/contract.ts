@@ -127,6 +127,7 @@ export const ENV = {
   exitTimeoutSeconds: 'ONNX_FLEET_EXIT_TIMEOUT_SECONDS',
   workers: 'ONNX_FLEET_WORKERS',
   intraOpThreads: 'ONNX_FLEET_INTRA_OP_THREADS',
+  workerNice: 'ONNX_FLEET_WORKER_NICE',
   maxBodyBytes: 'ONNX_FLEET_MAX_BODY_BYTES',
   maxRequestBytesInFlight: 'ONNX_FLEET_MAX_REQUEST_BYTES_IN_FLIGHT',
   logLevel: 'ONNX_FLEET_LOG_LEVEL',

@@ -58,7 +58,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const adminTokens = await loadAdminTokens(config);
   const metrics = new RuntimeMetrics();
   const lifecycle = new Lifecycle();
-  const pool = new WorkerPool({ workers: config.workers });
+  const pool = new WorkerPool({ workers: config.workers, nice: config.workerNice });
   const source = openRepositorySource(config.modelRepository, config.modelCacheDir, logger, metrics);
   const models = new ModelManager({ repository: source.dir, sync: source.sync, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
   const saturation = new SaturationSignal(models, config.workers, metrics);
@@ -73,7 +73,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
 
   // Like Triton, load (and warm) every model before opening the port: a process that is not yet
   // listening refuses connections, which load balancers retry elsewhere, instead of answering 503.
-  logger.info({ workers: config.workers, intraOpThreads: config.intraOpThreads, repository: config.modelRepository, modelControlMode: config.modelControlMode }, 'loading models');
+  logger.info({ workers: config.workers, intraOpThreads: config.intraOpThreads, workerNice: config.workerNice, repository: config.modelRepository, modelControlMode: config.modelControlMode }, 'loading models');
   try {
     await models.loadAll();
   } catch (err) {

@@ -81,12 +81,13 @@ export function jsonPayload(m: BenchModel): Payload {
 }
 
 /** The binary tensor extension: JSON header, then the input's raw little-endian bytes; outputs binary too. */
-export function binaryPayload(m: BenchModel): Payload {
+/** `timeoutUs`: Triton's per-request queue timeout (the `timeout` parameter), for clients with a deadline. */
+export function binaryPayload(m: BenchModel, timeoutUs?: number): Payload {
   const raw = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
   const header = Buffer.from(
     JSON.stringify({
       inputs: [{ name: m.input, datatype: 'FP32', shape: m.shape, parameters: { binary_data_size: raw.length } }],
-      parameters: { binary_data_output: true },
+      parameters: { binary_data_output: true, ...(timeoutUs === undefined ? {} : { timeout: timeoutUs }) },
     }),
   );
   return {

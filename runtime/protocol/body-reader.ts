@@ -43,7 +43,7 @@ export const DRAIN_LIMIT_BYTES = 1024 * 1024;
 export const LINGER_MS = 2000;
 export const LINGER_BYTES = 16 * 1024 * 1024;
 
-function lingerBeforeClose(socket: Socket): void {
+export function lingerBeforeClose(socket: Socket): void {
   const s = socket as Socket & { destroySoon?: () => void; [LINGERING]?: boolean };
   if (s[LINGERING]) return;
   s[LINGERING] = true;

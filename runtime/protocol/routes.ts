@@ -71,6 +71,15 @@ export function isServerReady(models: ModelManager, lifecycle: Lifecycle): boole
   return lifecycle.phase === 'serving' && models.allReady;
 }
 
+/** `GET /v2/health/ready`'s answer (also given by the front door, front-door.ts); sets the ready gauge. */
+export function readiness(models: ModelManager, lifecycle: Lifecycle, metrics: RuntimeMetrics): { status: number; body: { ready: boolean; reason?: string } } {
+  const ready = isServerReady(models, lifecycle);
+  metrics.serverReady.set(ready ? 1 : 0);
+  if (ready) return { status: HEALTH_OK_STATUS, body: { ready: true } };
+  const reason = lifecycle.stopping ? ['draining: the server is shutting down'] : lifecycle.phase === 'starting' ? ['starting'].concat(models.notReadyReasons()) : models.notReadyReasons();
+  return { status: HEALTH_UNAVAILABLE_STATUS, body: { ready: false, reason: reason.join('; ') } };
+}
+
 export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesOptions): Promise<void> {
   const { models, metrics, lifecycle } = opts;
 
@@ -83,11 +92,8 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
   });
 
   app.get(HEALTH_READY_PATH, { config: { health: true } }, async (_req, reply) => {
-    const ready = isServerReady(models, lifecycle);
-    metrics.serverReady.set(ready ? 1 : 0);
-    if (ready) return reply.code(HEALTH_OK_STATUS).send({ ready: true });
-    const reason = lifecycle.stopping ? ['draining: the server is shutting down'] : lifecycle.phase === 'starting' ? ['starting'].concat(models.notReadyReasons()) : models.notReadyReasons();
-    return reply.code(HEALTH_UNAVAILABLE_STATUS).send({ ready: false, reason: reason.join('; ') });
+    const answer = readiness(models, lifecycle, metrics);
+    return reply.code(answer.status).send(answer.body);
   });
 
   app.get('/v2', async () => ({ name: opts.serverName, version: opts.serverVersion, extensions: EXTENSIONS }));

@@ -84,7 +84,9 @@ export class ModelExecutor implements QueueExecutor {
     try {
       const inputs = concatInputs(batch);
       const result = await this.runner.run(inputs.map(toWire), batch.length > 1 && this.runner.thread === 'worker' ? transferableInputs(inputs) : undefined);
-      this.queue.estimator?.record(Number(process.hrtime.bigint() - dispatchedAt) / 1000, batch.length);
+      // Service time, not wall time: under overload the wall time also holds event-loop lag, which
+      // would inflate the estimate and shed what the workers could serve (measured: goodput collapsed).
+      this.queue.estimator?.record(result.computeUs, batch.length);
       const sizes = batch.map(batchSizeOf);
       const perRequest = splitOutputs(result.outputs.map(fromWire), sizes);
       this.metrics.execCount.inc(this.labels);

@@ -5,10 +5,11 @@
  * so it is answered 503 at once, before its body is read, instead of being accepted, buffered and
  * dropped later:
  *
- *   estimated wait = (waiting + 1) × execution latency per request / workers
+ *   estimated wait = (waiting + 1) × execution time per request / instances
  *
- * (moving averages of what the executor measured; per request, so it does not matter how the
- * batches happened to form). Without a timeout only the queue length bounds admission: a default
+ * (moving averages of the time inside session.run, per request, so it does not matter how the
+ * batches happened to form; not the wall time from dispatch to result, which under overload also
+ * holds event-loop lag: that inflated the estimate until almost every request was shed). Without a timeout only the queue length bounds admission: a default
  * bound of a few execution latencies was measured to turn closed-loop clients into a storm of
  * immediate 503s that starved the accepted requests (see the README's Performance section).
  */
@@ -22,7 +23,7 @@ export class WaitEstimator {
 
   constructor(private readonly workers: number) {}
 
-  /** One execution finished: its wall time from dispatch to result, and how many requests it served. */
+  /** One execution finished: its time inside session.run, and how many requests it served. */
   record(latencyUs: number, requests: number): void {
     const cost = latencyUs / Math.max(1, requests);
     this.perRequestUs = this.samples === 0 ? cost : this.perRequestUs + ALPHA * (cost - this.perRequestUs);

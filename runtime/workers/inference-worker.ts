@@ -8,6 +8,10 @@ import * as ort from 'onnxruntime-node';
 import type { CalibrateResult, CalibrateTask, LoadResult, RunResult, SessionSpec, TimeResult, WireTensor, WorkerTask } from './messages';
 import { tileFeeds } from '../scheduling/batch-calibration';
 import { createOrtSession, medianRunUs, runSession } from './session-run';
+import { lowerWorkerPriority } from './priority';
+
+// Before any session exists: onnxruntime's own threads inherit this thread's priority.
+lowerWorkerPriority();
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 

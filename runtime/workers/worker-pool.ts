@@ -7,11 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Piscina from 'piscina';
 import type { CalibrateResult, CalibrateTask, LoadResult, LoadTask, RunResult, RunTask, TimeResult, TimeTask, WorkerTask } from './messages';
+import { WORKER_NICE_ENV } from './priority';
 
 export interface WorkerPoolOptions {
   workers: number;
   /** Compiled worker module; defaults to inference-worker.js next to this file (or in dist/ when run from sources). */
   filename?: string;
+  /** Nice increment of the worker threads over the main thread (0: same priority); see priority.ts. */
+  nice?: number;
 }
 
 /** Resolves the compiled worker, also when this module runs from TypeScript sources (jest). */
@@ -45,7 +48,7 @@ export class WorkerPool {
         maxThreads: 1,
         idleTimeout: Number.POSITIVE_INFINITY,
         concurrentTasksPerWorker: 1,
-        env: { ...process.env, ONNX_FLEET_WORKER_INDEX: String(i) },
+        env: { ...process.env, ONNX_FLEET_WORKER_INDEX: String(i), [WORKER_NICE_ENV]: String(options.nice ?? 0) },
       }),
       inFlight: 0,
     }));

@@ -6,7 +6,15 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
+import http from 'node:http';
+import pino from 'pino';
 import { EXAMPLES, ChildRuntime, spawnRuntime, waitFor } from '../helpers/runtime';
+import { FrontDoor } from '../../runtime/protocol/front-door';
+import { ModelQueue } from '../../runtime/scheduling/model-queue';
+import type { InferRequest } from '../../runtime/protocol/types';
+import type { ModelManager } from '../../runtime/models/model-manager';
+import { Lifecycle } from '../../runtime/lifecycle';
+import { RuntimeMetrics } from '../../runtime/metrics';
 
 jest.setTimeout(120_000);
 
@@ -223,5 +231,77 @@ describe('the request bytes budget', () => {
       /--max-request-bytes-in-flight 1024 is below --max-body-bytes 2048/,
     );
     expect(loadRuntimeConfig(['--model-repository', EXAMPLES], { ONNX_FLEET_MAX_REQUEST_BYTES_IN_FLIGHT: '123456789' }).maxRequestBytesInFlight).toBe(123456789);
+  });
+});
+
+describe('the front door: sheds and health before Fastify', () => {
+  // A model whose queue (max_queue_size 1) holds a request that is never dispatched: full.
+  const queue = new ModelQueue('m@1', { maxQueueSize: 1, defaultTimeoutMicroseconds: 0, allowTimeoutOverride: true }, () => undefined);
+  void queue.enqueue({ inputs: [], outputs: [], parameters: {} } as unknown as InferRequest).catch(() => undefined);
+  const version = { model: 'm', version: 1, state: 'READY', queue };
+  const models = {
+    model: (name: string) => {
+      if (name !== 'm') throw new Error('unknown');
+      return { name, versions: [version] };
+    },
+    version: () => version,
+    allReady: true,
+  } as unknown as ModelManager;
+  const lifecycle = new Lifecycle();
+  lifecycle.to('serving');
+  const metrics = new RuntimeMetrics();
+  let passedOn = 0;
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    const front = new FrontDoor({ models, lifecycle, metrics, logger: pino({ level: 'info' }), authenticated: false });
+    server = http.createServer((req, res) => {
+      if (front.handle(req, res)) return;
+      passedOn++;
+      req.resume();
+      req.on('end', () => res.end('passed on'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const head = (path: string, length: number) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\n\r\n`;
+
+  test('a request its full queue refuses: 503 + Retry-After with nothing of its 2 MB body sent, the connection closes, nothing reaches Fastify', async () => {
+    const before = passedOn;
+    const res = await rawRequest(url, head('/v2/models/m/infer', 2 << 20), [new Promise<void>((r) => setTimeout(r, 300)), 2 << 20]);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers.connection).toBe('close');
+    expect(JSON.parse(res.body).error).toMatch(/exceeds maximum queue size \(1\)/);
+    expect(res.sentWhenAnswered).toBe(0);
+    expect(passedOn).toBe(before);
+    const text = await metrics.render();
+    expect(text).toMatch(/onnx_fleet_http_requests_total\{route="\/v2\/models\/:model\/infer",code="503"\} 1/);
+    expect(text).toMatch(/nv_inference_request_failure\{model="m",version="1",reason="REJECTED"\} 1/);
+  });
+
+  test('a small shed body keeps its connection (discarded); the next request on it is answered', async () => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    let raw = '';
+    socket.on('data', (c: Buffer) => (raw += c.toString('latin1')));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(head('/v2/models/m/versions/1/infer', 100_000) + ' '.repeat(100_000));
+    socket.write(`GET /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await waitFor(async () => (raw.match(/HTTP\/1\.1 /g) ?? []).length === 2, 5000);
+    socket.destroy();
+    expect(raw).toMatch(/^HTTP\/1\.1 503/);
+    expect(raw).not.toMatch(/connection: close/i);
+    expect(raw).toMatch(/HTTP\/1\.1 200[\s\S]*\{"ready":true\}$/);
+  });
+
+  test('health is answered by the front door; unknown models and everything else are passed on', async () => {
+    expect(await (await fetch(`${url}/v2/health/live`)).json()).toEqual({ live: true });
+    const before = passedOn;
+    expect(await (await fetch(`${url}/v2/models/other/infer`, { method: 'POST', body: '{}' })).text()).toBe('passed on');
+    expect(await (await fetch(`${url}/v2/models/m`)).text()).toBe('passed on');
+    expect(passedOn).toBe(before + 2);
   });
 });
