@@ -17,7 +17,7 @@ import { examplesWithZoo } from '../helpers/zoo';
 let out: string;
 let unpacked: string;
 let result: BundleResult;
-/** The example models with the real-model zoo beside them (fetched here: a cold cache downloads). */
+/** The example models with the real-model zoo (but its heaviest model) beside them (fetched here: a cold cache downloads). */
 let repository: string;
 
 beforeAll(async () => {

@@ -8,7 +8,8 @@ import http from 'node:http';
 import { EXAMPLES, isReady, spawnRuntime, waitFor } from '../helpers/runtime';
 import { examplesWithZoo } from '../helpers/zoo';
 
-// The example models with the real-model zoo beside them: drain holds with both served.
+// The example models with the real-model zoo beside them (but its heaviest model, see
+// examplesWithZoo): drain holds with both served.
 let repository: string;
 beforeAll(() => {
   repository = examplesWithZoo();

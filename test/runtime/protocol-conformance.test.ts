@@ -25,7 +25,8 @@ let examplesRepo: string;
 
 beforeAll(async () => {
   fixtures = await startTestRuntime(FIXTURES);
-  // The example models with the real-model zoo beside them: the protocol holds with both served.
+  // The example models with the real-model zoo beside them (but its heaviest model, see
+  // examplesWithZoo): the protocol holds with both served.
   examplesRepo = examplesWithZoo();
   examples = await startTestRuntime(examplesRepo);
   healthyRepo = copyHealthyFixtures();
