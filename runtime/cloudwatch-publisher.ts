@@ -10,13 +10,23 @@
  */
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from 'pino';
-import { SATURATION_METRIC } from './contract';
+import { MODEL_RELEASE_METRIC, SATURATION_METRIC } from './contract';
 import type { RuntimeMetrics } from './metrics';
 import type { SaturationSample, SaturationSignal } from './scheduling/saturation';
+
+/** Where model release health comes from (the model manager). */
+export interface ReleaseHealth {
+  /** Failed version loads since start (monotonic). */
+  readonly loadFailureCount: number;
+  /** Per-model canaries routed out now. */
+  canariesRoutedOut(): number;
+}
 
 export interface CloudWatchPublisherOptions {
   client: Pick<CloudWatchClient, 'send'>;
   signal: Pick<SaturationSignal, 'sample'>;
+  /** Model release health for the stack's load-failure and canary alarms (absent: not published). */
+  releases?: ReleaseHealth;
   metrics: RuntimeMetrics;
   logger: Logger;
   autoScalingGroupName: string;
@@ -47,10 +57,21 @@ export function metricData(sample: SaturationSample, groupName: string, at: Date
   return out;
 }
 
+/** The model release datums of one period: failures since the last successful publish, canaries routed out now. */
+export function releaseMetricData(loadFailures: number, canariesRoutedOut: number, groupName: string, at: Date): MetricDatum[] {
+  const Dimensions = [{ Name: SATURATION_METRIC.groupDimension, Value: groupName }];
+  return [
+    { MetricName: MODEL_RELEASE_METRIC.loadFailures, Value: loadFailures, Unit: 'Count', Timestamp: at, StorageResolution: 1, Dimensions },
+    { MetricName: MODEL_RELEASE_METRIC.canariesRoutedOut, Value: canariesRoutedOut, Unit: 'Count', Timestamp: at, StorageResolution: 1, Dimensions },
+  ];
+}
+
 export class CloudWatchPublisher {
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<void>;
   private lastErrorLogged = 0;
+  /** Load failures already published: a failed call leaves them to the next period, never lost. */
+  private publishedLoadFailures = 0;
   private readonly namespace: string;
   private readonly intervalMs: number;
 
@@ -77,12 +98,17 @@ export class CloudWatchPublisher {
 
   private async publish(): Promise<void> {
     const { metrics, logger } = this.options;
-    const data = metricData(this.options.signal.sample(), this.options.autoScalingGroupName, new Date());
+    const at = new Date();
+    const data = metricData(this.options.signal.sample(), this.options.autoScalingGroupName, at);
+    const releases = this.options.releases;
+    const failures = releases?.loadFailureCount ?? 0;
+    if (releases) data.push(...releaseMetricData(failures - this.publishedLoadFailures, releases.canariesRoutedOut(), this.options.autoScalingGroupName, at));
     try {
       await this.options.client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: data }), {
         abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? this.intervalMs),
       });
       metrics.cloudwatchPublishes.inc({ result: 'ok' });
+      this.publishedLoadFailures = failures;
       metrics.cloudwatchLastSuccess.set(Date.now() / 1000);
     } catch (err) {
       metrics.cloudwatchPublishes.inc({ result: 'error' });

@@ -102,6 +102,29 @@ export const SATURATION_METRIC = {
   periodSeconds: 10,
 } as const;
 
+/**
+ * Model release health, published with the saturation signal (same namespace, period and group
+ * dimension) for the stack's alarms: version loads that failed on the instance during the period
+ * (the versions serving kept serving), and per-model canaries routed out on it now.
+ */
+export const MODEL_RELEASE_METRIC = {
+  loadFailures: 'onnx_fleet_model_load_failures',
+  canariesRoutedOut: 'onnx_fleet_model_canaries_routed_out',
+} as const;
+
+/**
+ * The exact dimension names each metric the runtime publishes to CloudWatch carries. CloudWatch
+ * treats every combination of dimensions as a metric of its own, so an alarm or a scaling policy
+ * must name exactly these (AWS rule cw-custom-metric-dimensions).
+ */
+export const CLOUDWATCH_DIMENSIONS: Record<string, readonly string[]> = {
+  [SATURATION_METRIC.saturation]: [SATURATION_METRIC.groupDimension],
+  [SATURATION_METRIC.pending]: [SATURATION_METRIC.groupDimension, 'model', 'version'],
+  [SATURATION_METRIC.queueWait]: [SATURATION_METRIC.groupDimension, 'model', 'version', 'quantile'],
+  [MODEL_RELEASE_METRIC.loadFailures]: [SATURATION_METRIC.groupDimension],
+  [MODEL_RELEASE_METRIC.canariesRoutedOut]: [SATURATION_METRIC.groupDimension],
+};
+
 /** The window queue-wait quantiles cover: one publishing period. */
 export const QUEUE_WAIT_WINDOW_MS = SATURATION_METRIC.periodSeconds * 1000;
 

@@ -15,7 +15,7 @@ import { WorkerPool } from './workers/worker-pool';
 import { openRepositorySource, startPolling } from './models/repository-poller';
 import { captureRoutes, startCapture } from './capture/runtime-capture';
 import { SaturationSignal } from './scheduling/saturation';
-import type { CloudWatchPublisher } from './cloudwatch-publisher';
+import type { CloudWatchPublisher, ReleaseHealth } from './cloudwatch-publisher';
 
 export { VERSION } from './version';
 import { VERSION } from './version';
@@ -63,7 +63,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const models = new ModelManager({ repository: source.dir, sync: source.sync, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
   const saturation = new SaturationSignal(models, config.workers, metrics);
   const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, maxRequestBytesInFlight: config.maxRequestBytesInFlight, serverVersion: VERSION, authTokens, adminTokens, modelControlMode: config.modelControlMode });
-  const publisher = config.autoScalingGroupName ? await startCloudWatchPublisher(config, saturation, metrics, logger) : undefined;
+  const publisher = config.autoScalingGroupName ? await startCloudWatchPublisher(config, saturation, models, metrics, logger) : undefined;
   // Data capture (when configured): replays its journal and starts flushing before the port opens.
   const capture = await startCapture(config, logger, metrics);
   if (capture) {
@@ -122,11 +122,11 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
 }
 
 /** The AWS SDK is loaded only where the signal is published (instances), not for local serving. */
-async function startCloudWatchPublisher(config: RuntimeConfig, signal: SaturationSignal, metrics: RuntimeMetrics, logger: Logger): Promise<CloudWatchPublisher> {
+async function startCloudWatchPublisher(config: RuntimeConfig, signal: SaturationSignal, releases: ReleaseHealth, metrics: RuntimeMetrics, logger: Logger): Promise<CloudWatchPublisher> {
   const [{ CloudWatchClient }, { CloudWatchPublisher }] = await Promise.all([import('@aws-sdk/client-cloudwatch'), import('./cloudwatch-publisher')]);
   // No SDK retries: a period that fails is counted and the next one, 10 s later, carries fresher numbers.
   const client = new CloudWatchClient({ maxAttempts: 1 });
-  const publisher = new CloudWatchPublisher({ client, signal, metrics, logger, autoScalingGroupName: config.autoScalingGroupName!, namespace: config.cloudwatchNamespace });
+  const publisher = new CloudWatchPublisher({ client, signal, releases, metrics, logger, autoScalingGroupName: config.autoScalingGroupName!, namespace: config.cloudwatchNamespace });
   publisher.start();
   logger.info({ namespace: config.cloudwatchNamespace, autoScalingGroupName: config.autoScalingGroupName }, 'publishing the saturation signal to CloudWatch');
   return publisher;

@@ -1,11 +1,14 @@
 /**
  * Alarms to an SNS topic: unhealthy hosts, 5xx rate, p99 latency, shed
  * requests (the runtime answers 503 when its queues are full), database writer CPU, Aurora
- * replica lag (per reader and cluster-wide) and the writer's free local storage. The
- * unhealthy-host and 5xx-rate alarms also gate instance refreshes.
+ * replica lag (per reader and cluster-wide) and the writer's free local storage; per fleet, model
+ * releases' health from the runtime's own metrics: a model version that failed to load, a per-model
+ * canary routed out. The unhealthy-host and 5xx-rate alarms also gate instance refreshes (model
+ * release alarms do not: a model release is not a fleet release).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { MODEL_RELEASE_METRIC, SATURATION_METRIC } from '../../runtime/contract';
 
 export interface MonitoringArgs {
   albArnSuffix: pulumi.Input<string>;
@@ -31,6 +34,7 @@ export const MONITORING_DEFAULTS = {
 };
 
 export class Monitoring extends pulumi.ComponentResource {
+  private readonly newAlarm: (suffix: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, 'alarmActions' | 'okActions'>) => aws.cloudwatch.MetricAlarm;
   readonly topic: aws.sns.Topic;
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
   /** Alarms that stop and roll back an instance refresh. */
@@ -88,7 +92,32 @@ export class Monitoring extends pulumi.ComponentResource {
       alarm(`db-replica-lag-${i}`, { alarmDescription: `Aurora reader ${i} lagging the writer`, namespace: 'AWS/RDS', metricName: 'AuroraReplicaLag', dimensions: { DBInstanceIdentifier: reader }, statistic: 'Maximum', period: 60, evaluationPeriods: 5, threshold: d.replicaLagMilliseconds, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' }),
     );
     this.rollbackAlarmNames = [unhealthy.name, errors.name];
+    this.newAlarm = alarm;
 
     this.registerOutputs({ topicArn: this.topic.arn, alarms: this.alarms.map((a) => a.name) });
+  }
+
+  /**
+   * Model release alarms for one Auto Scaling group, on what its runtimes publish every 10 s
+   * (runtime/cloudwatch-publisher.ts, the dimensions of CLOUDWATCH_DIMENSIONS): any failed load in a
+   * minute, any canary routed out. `prefix` names a second fleet's alarms ('' for the main fleet).
+   */
+  watchModelReleases(prefix: string, groupName: pulumi.Input<string>): aws.cloudwatch.MetricAlarm[] {
+    const group = { [SATURATION_METRIC.groupDimension]: groupName };
+    const common = { namespace: SATURATION_METRIC.namespace, dimensions: group, period: 60, evaluationPeriods: 1, threshold: 0, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' };
+    return [
+      this.newAlarm(`${prefix}model-load-failures`, {
+        ...common,
+        alarmDescription: 'A model version failed to load on an instance (the versions serving kept serving): the reason is in POST /v2/repository/index and onnx_fleet_model_load_failures_total on the instances; publish a fixed version',
+        metricName: MODEL_RELEASE_METRIC.loadFailures,
+        statistic: 'Sum',
+      }),
+      this.newAlarm(`${prefix}model-canary-routed-out`, {
+        ...common,
+        alarmDescription: 'A per-model canary breached its bounds and was routed out on an instance (release.json): roll it back with onnx-fleet models rollback',
+        metricName: MODEL_RELEASE_METRIC.canariesRoutedOut,
+        statistic: 'Maximum',
+      }),
+    ];
   }
 }

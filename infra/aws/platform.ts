@@ -143,9 +143,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
       tags,
     });
     const fleet = new Fleet(`${name}-fleet`, fleetArgs(lb.targetGroup, c.minSize, c.maxSize, c.desiredCapacity), parent);
+    monitoring.watchModelReleases('', fleet.group.name);
     if (lb.canaryTargetGroup) {
       // The canary fleet runs the same template; deploy a candidate by pointing its stack at a new bundle.
-      new Fleet(`${name}-canary`, { ...fleetArgs(lb.canaryTargetGroup, 1, Math.max(1, Math.ceil(c.maxSize / 4)), 1), warmPool: undefined, scaling: { ...c.scaling, predictive: false, schedules: [] } }, parent);
+      const canaryFleet = new Fleet(`${name}-canary`, { ...fleetArgs(lb.canaryTargetGroup, 1, Math.max(1, Math.ceil(c.maxSize / 4)), 1), warmPool: undefined, scaling: { ...c.scaling, predictive: false, schedules: [] } }, parent);
+      monitoring.watchModelReleases('canary-fleet-', canaryFleet.group.name);
     }
     const dashboard = new Dashboard(`${name}-dashboard`, { region: c.region, albArnSuffix: lb.alb.arnSuffix, targetGroupArnSuffix: lb.targetGroup.arnSuffix, autoscalingGroupName: fleet.group.name, databaseClusterIdentifier: database.clusterIdentifier, databaseReaderIdentifiers: database.readers.map((r) => r.identifier) }, parent);
 

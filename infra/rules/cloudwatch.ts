@@ -1,6 +1,15 @@
 /** CloudWatch metric alarms and dashboards. */
+import { CLOUDWATCH_DIMENSIONS, SATURATION_METRIC } from '../../runtime/contract';
 import { autoName, eachResource, num } from './graph';
 import type { AwsRule } from './types';
+
+const POLICY = 'aws:autoscaling/policy:Policy';
+/** What a runtime metric is watched by: an alarm's metric, or a target tracking policy's customized metric. */
+function watchedMetric(type: string, i: Record<string, any>): { namespace?: string; metricName?: string; dimensions: string[] } | undefined {
+  if (type === ALARM) return i.metricName === undefined ? undefined : { namespace: i.namespace, metricName: i.metricName, dimensions: Object.keys(i.dimensions ?? {}) };
+  const m = i.targetTrackingConfiguration?.customizedMetricSpecification;
+  return m ? { namespace: m.namespace, metricName: m.metricName, dimensions: (m.metricDimensions ?? []).map((d: any) => d.name) } : undefined;
+}
 
 const ALARM = 'aws:cloudwatch/metricAlarm:MetricAlarm';
 const DASHBOARD = 'aws:cloudwatch/dashboard:Dashboard';
@@ -77,6 +86,28 @@ export const cloudWatchRules: AwsRule[] = [
       return out;
     }),
     violation: { base: 'dev', patch: [{ type: ALARM, name: 'onnx-fleet-monitoring-5xx-rate', set: { 'metricQueries.0.id': 'Errors' } }] },
+  },
+  {
+    id: 'cw-custom-metric-dimensions',
+    resourceTypes: [ALARM, POLICY],
+    resource: 'CloudWatch alarm, target tracking policy (customized metric)',
+    setting: 'Namespace, MetricName, Dimensions',
+    rule: "CloudWatch treats each unique combination of a metric's dimensions as a metric of its own: an alarm or a scaling policy on a published metric must name exactly the dimensions it is published with (the runtime's, for the ONNXFleet namespace), or it watches a metric that never has data.",
+    sources: ['https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Dimension', PUT_ALARM],
+    keys: [],
+    checkGraph: (all) =>
+      all
+        .filter((r) => r.type === ALARM || r.type === POLICY)
+        .flatMap((r) => {
+          const m = watchedMetric(r.type, r.inputs as Record<string, any>);
+          if (!m || m.namespace !== SATURATION_METRIC.namespace) return [];
+          const published = CLOUDWATCH_DIMENSIONS[String(m.metricName)];
+          const resource = `${r.type} ${r.name}`;
+          if (!published) return [{ resource, message: `metric ${m.metricName} is not one the runtime publishes to ${SATURATION_METRIC.namespace} (${Object.keys(CLOUDWATCH_DIMENSIONS).join(', ')})` }];
+          const same = m.dimensions.length === published.length && published.every((d) => m.dimensions.includes(d));
+          return same ? [] : [{ resource, message: `${m.metricName} with dimensions [${m.dimensions.join(', ')}], but the runtime publishes it with [${published.join(', ')}]` }];
+        }),
+    violation: { base: 'dev', patch: [{ type: ALARM, name: 'onnx-fleet-monitoring-model-load-failures', set: { 'dimensions.model': 'iris' } }] },
   },
   {
     id: 'cw-dashboard',

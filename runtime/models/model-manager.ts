@@ -141,6 +141,7 @@ export class ModelManager {
   private readonly retiring = new Set<Promise<void>>();
   /** File bytes of the versions each worker holds, to place instance groups on the least loaded workers. */
   private readonly workerBytes: number[] = [];
+  private failedLoads = 0;
 
   constructor(private readonly deps: ModelManagerDeps) {
     this.dispatcher = new Dispatcher();
@@ -392,6 +393,7 @@ export class ModelManager {
       v.state = 'UNAVAILABLE';
       v.reason = `not loaded: ${refusal}`;
       this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'memory' });
+      this.failedLoads++;
       this.deps.logger.error({ model: v.model, version: v.version, reason: v.reason }, 'model version not loaded: it would not fit in memory');
       this.releaseInstances(v);
       return false;
@@ -410,6 +412,7 @@ export class ModelManager {
     }
     if (v.state !== 'READY') {
       this.deps.metrics.loadFailures.inc({ model: v.model, version: String(v.version), reason: 'load' });
+      this.failedLoads++;
       this.releaseInstances(v);
     }
     return v.state === 'READY';
@@ -598,6 +601,16 @@ export class ModelManager {
       'automatic warmup found no inputs this model accepts; serving it not warmed',
     );
     return null;
+  }
+
+  /** Version loads that failed (or were refused for memory) since start: the CloudWatch load-failure alarm's metric. */
+  get loadFailureCount(): number {
+    return this.failedLoads;
+  }
+
+  /** Models whose per-model canary is routed out on this instance now. */
+  canariesRoutedOut(): number {
+    return [...this.models.values()].filter((m) => m.canary?.routedOut !== undefined).length;
   }
 
   /** A model can be served when it has at least one READY version. */

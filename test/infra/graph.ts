@@ -362,6 +362,15 @@ export function describeStack(stack: string): void {
     // Writer metrics by role follow the writer through a failover.
     expect(inputs(alarmRecords.find((a) => a.name.endsWith('-db-cpu'))!).dimensions).toEqual({ DBClusterIdentifier: 'onnx-fleet-db', Role: 'WRITER' });
     for (const a of alarmRecords) expect(inputs(a).alarmActions).toHaveLength(1);
+    // Model releases, per fleet, on what its runtimes publish (namespace ONNXFleet, the group as the one dimension).
+    for (const group of ofType(resources, 'aws:autoscaling/group:Group')) {
+      const prefix = group.name === 'onnx-fleet-fleet' ? '' : 'canary-fleet-';
+      for (const [suffix, metricName, statistic] of [['model-load-failures', 'onnx_fleet_model_load_failures', 'Sum'], ['model-canary-routed-out', 'onnx_fleet_model_canaries_routed_out', 'Maximum']]) {
+        expect(inputs(one(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm', `onnx-fleet-monitoring-${prefix}${suffix}`))).toMatchObject({
+          namespace: SATURATION_METRIC.namespace, metricName, statistic, dimensions: { AutoScalingGroupName: `${group.name}-asg` }, period: 60, threshold: 0, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching',
+        });
+      }
+    }
     const dashboard = JSON.parse(inputs(one(resources, 'aws:cloudwatch/dashboard:Dashboard')).dashboardBody);
     const titles = dashboard.widgets.map((w: any) => w.properties.title);
     expect(titles).toContain('Database CPU (writer, readers)');

@@ -7,7 +7,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import pino from 'pino';
 import { CloudWatchPublisher, metricData } from '../../runtime/cloudwatch-publisher';
-import { SATURATION_METRIC } from '../../runtime/contract';
+import { CLOUDWATCH_DIMENSIONS, MODEL_RELEASE_METRIC, SATURATION_METRIC } from '../../runtime/contract';
 import type { Runtime } from '../../runtime/server';
 import { QueueWaitWindow, bucketOf, bucketUpperUs } from '../../runtime/scheduling/queue-wait-window';
 import { SaturationSignal } from '../../runtime/scheduling/saturation';
@@ -101,6 +101,33 @@ describe('saturation signal on a real runtime', () => {
     expect(data).toHaveLength(1 + 2 * sample.models.length);
     expect(new Set(data.map((d) => d.MetricName))).toEqual(new Set([SATURATION_METRIC.saturation, SATURATION_METRIC.pending, SATURATION_METRIC.queueWait]));
     expect(data.every((d) => d.StorageResolution === 1 && d.Dimensions![0].Name === 'AutoScalingGroupName')).toBe(true);
+  });
+
+  test('model release health: load failures since the last successful publish (none lost to a failed call) and canaries routed out, with the dimensions alarms name', async () => {
+    const health = { loadFailureCount: 0, routedOut: 0, canariesRoutedOut() { return this.routedOut; } };
+    const publisher = new CloudWatchPublisher({ client: client(endpoint), signal: new SaturationSignal(rt.models, 2, rt.metrics), releases: health, metrics: rt.metrics, logger: pino({ level: 'silent' }), autoScalingGroupName: GROUP, timeoutMs: 2000 });
+    const published = (name: string) => endpoint.datums.filter((d) => d.metricName === name).map((d) => d.value);
+    const before = endpoint.datums.length;
+    await publisher.tick();
+    health.loadFailureCount = 3;
+    health.routedOut = 1;
+    await publisher.tick();
+    // A failed call: its 2 failures are published with the next successful one.
+    health.loadFailureCount = 5;
+    endpoint.mode = { kind: 'error', status: 500, code: 'InternalServiceError' };
+    await publisher.tick();
+    endpoint.mode = { kind: 'ok' };
+    health.loadFailureCount = 6;
+    health.routedOut = 0;
+    await publisher.tick();
+    expect(endpoint.rejections).toEqual([]);
+    expect(published(MODEL_RELEASE_METRIC.loadFailures)).toEqual([0, 3, 3]);
+    expect(published(MODEL_RELEASE_METRIC.canariesRoutedOut)).toEqual([0, 1, 0]);
+    // Every datum carries exactly the dimensions the contract (and so the stack's alarms) name.
+    for (const d of endpoint.datums.slice(before)) expect(Object.keys(d.dimensions).sort()).toEqual([...CLOUDWATCH_DIMENSIONS[d.metricName]].sort());
+    // The real manager counts nothing for the examples, which all load.
+    expect(rt.models.loadFailureCount).toBe(0);
+    expect(rt.models.canariesRoutedOut()).toBe(0);
   });
 
   test('an endpoint that fails or stalls is counted and never delays inference', async () => {
