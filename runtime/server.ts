@@ -60,7 +60,17 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   const lifecycle = new Lifecycle();
   const pool = new WorkerPool({ workers: config.workers, nice: config.workerNice });
   const source = openRepositorySource(config.modelRepository, config.modelCacheDir, logger, metrics);
-  const models = new ModelManager({ repository: source.dir, sync: source.sync, pool, metrics, logger, intraOpThreads: config.intraOpThreads });
+  const models = new ModelManager({
+    repository: source.dir,
+    sync: source.sync,
+    pool,
+    metrics,
+    logger,
+    intraOpThreads: config.intraOpThreads,
+    // Release gating with a remote repository: loads are recorded there, and a poll-mode start begins from a proven version.
+    startFromProven: config.modelControlMode === 'poll' && source.reportLoaded !== undefined,
+    onLoaded: source.reportLoaded ? (v) => void source.reportLoaded!(v.model, v.version) : undefined,
+  });
   const saturation = new SaturationSignal(models, config.workers, metrics);
   const app = buildApp({ models, metrics, saturation, lifecycle, logger, maxBodyBytes: config.maxBodyBytes, maxRequestBytesInFlight: config.maxRequestBytesInFlight, serverVersion: VERSION, authTokens, adminTokens, modelControlMode: config.modelControlMode });
   const publisher = config.autoScalingGroupName ? await startCloudWatchPublisher(config, saturation, models, metrics, logger) : undefined;

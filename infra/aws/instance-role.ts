@@ -1,6 +1,7 @@
 /**
  * What a runtime instance may do, and nothing more: read the artifact bucket, read (and list) the
- * model store's prefix only (and decrypt with its KMS key through S3, when it has its own), write (and list)
+ * model store's prefix only and write its load markers (release gating), with its own KMS key
+ * through S3 when it has one, write (and list)
  * the capture shard buckets, read the Aurora cluster's master secret, use the stack's key only
  * through S3 (for the buckets) and through Secrets Manager for that one secret (the encryption
  * context Secrets Manager passes names the secret), and, in its own stack's Auto Scaling groups,
@@ -32,7 +33,8 @@ export const STACK_TAG_KEY = 'onnx-fleet:stack';
  * Read access to exactly the store's prefix. GetObject is an object action (resource
  * `bucket/prefix*`); ListBucket is a bucket action (resource the bucket) whose listing is limited
  * to the prefix by the `s3:prefix` condition key (AWS rule s3-list-bucket-prefix-condition). An
- * existing store with its own key: kms:Decrypt through S3 only (kms-via-service-s3).
+ * existing store with its own key: kms:Decrypt (and GenerateDataKey, for the markers) through S3
+ * only. The one write: release gating's load markers under `<prefix><model>/loaded/` (runtime/models/load-markers.ts).
  */
 export function modelStoreStatements(bucketArn: string, prefix: string, kmsKeyArn: string | undefined, region: string): Record<string, unknown>[] {
   return [
@@ -44,8 +46,10 @@ export function modelStoreStatements(bucketArn: string, prefix: string, kmsKeyAr
       Resource: [bucketArn],
       ...(prefix ? { Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
     },
+    // "This version loaded here without error": what new instances may start from.
+    { Sid: 'RecordModelLoads', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/${prefix}*/loaded/*`] },
     ...(kmsKeyArn
-      ? [{ Sid: 'DecryptModelStore', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [kmsKeyArn], Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } } }]
+      ? [{ Sid: 'UseModelStoreKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [kmsKeyArn], Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } } }]
       : []),
   ];
 }

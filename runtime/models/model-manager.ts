@@ -114,6 +114,10 @@ export interface ModelManagerDeps {
   /** Brings `repository` up to date with a remote one before each scan (S3); absent for local directories. */
   sync?: () => Promise<unknown>;
   memory?: MemoryCheck;
+  /** Release gating at start (poll mode, remote repository): start each model from a proven version (load-markers.ts). */
+  startFromProven?: boolean;
+  /** A version became READY (loaded and warmed in every worker): release gating records it. Never awaited. */
+  onLoaded?: (v: ModelVersion) => void;
 }
 
 /**
@@ -158,8 +162,11 @@ export class ModelManager {
   async loadAll(): Promise<void> {
     await this.exclusive(async () => {
       await this.deps.sync?.();
-      const entries = scanRepository(this.deps.repository);
+      const entries = scanRepository(this.deps.repository, { startFromProven: this.deps.startFromProven });
       if (entries.length === 0) this.deps.logger.warn({ repository: this.deps.repository }, 'model repository holds no models');
+      for (const e of entries) {
+        if (e.startedFrom) this.deps.logger.warn({ model: e.name, release: e.startedFrom.wanted, startingFrom: e.startedFrom.from }, 'release not loaded anywhere without error yet: starting from the last proven version; the release loads beside it at the first poll');
+      }
       await Promise.all(entries.map((entry) => this.reconcile(entry)));
     });
     this.loading = false;
@@ -468,6 +475,7 @@ export class ModelManager {
       v.state = 'READY';
       this.deps.metrics.modelReady.set(labels, 1);
       this.deps.metrics.modelWarmed.set(labels, v.warmed ? 1 : 0);
+      this.deps.onLoaded?.(v);
       log.info({ loadMs: Math.round(probe.loadMs), warmupMs: warmupMs === null ? null : Math.round(warmupMs), warmed: v.warmed, instances: this.copies(v), workers: v.execution?.thread === 'main' ? 'none (main thread)' : (v.workers ?? 'all'), execution: v.execution }, 'model version ready');
     } catch (err) {
       v.state = 'UNAVAILABLE';

@@ -10,6 +10,7 @@
  * 1 the repository failed, 2 invalid usage.
  */
 import { ENV } from '../contract';
+import { LOADED_DIR, MARKER_KEY } from './load-markers';
 import { publishedVersions, publishVersion, readRelease, writeRelease } from './publish';
 import { DEFAULT_CANARY_BOUNDS, ModelCanary, ReleaseManifest } from './release-manifest';
 import { parseRepositoryLocation } from './repository-location';
@@ -179,6 +180,9 @@ export async function modelsCommand(argv: string[], env: NodeJS.ProcessEnv = pro
         say(`  published versions: ${versions.join(', ') || 'none'}`);
         if (!release) say(`  release.json: none (the model's version policy decides)`);
         else say(`  stable: ${release.stable}${release.canary ? `; canary: version ${release.canary.version} at ${release.canary.weightPercent} % (bake ${release.canary.bakeSecs} s, min ${release.canary.minRequests} requests, failure rate +${release.canary.maxFailureRateIncrease}, p99 ×${release.canary.maxP99Ratio})` : ''}`);
+        // Release gating (load-markers.ts): what runtimes starting in poll mode may start from.
+        const proven = (await store.list(`${model}/${LOADED_DIR}/`)).map((o) => MARKER_KEY.exec(o.key)).filter((m) => m !== null).map((m) => Number(m![2])).sort((a, b) => a - b);
+        say(`  loaded without error somewhere (new instances start from the newest of these at or below stable): ${proven.join(', ') || 'none yet'}`);
         return 0;
       }
     }

@@ -10,12 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { CACHED_FROM, CACHED_LOADED_DIR, MARKER_KEY } from './load-markers';
 import { RELEASE_MANIFEST } from './release-manifest';
 import type { RepositoryStore, StoredObject } from './repository-store';
 import { parseVersionManifest, sha256, VERSION_MANIFEST } from './version-manifest';
 
-/** Written into each cached version: the digest of the manifest it was downloaded from. */
-const CACHED_FROM = '.manifest-sha256';
 const MODEL_FILES = ['config.json', RELEASE_MANIFEST];
 
 export interface SyncResult {
@@ -72,6 +71,7 @@ export class RepositoryCache {
       if (fs.existsSync(local) && fs.readFileSync(local).equals(body)) continue;
       writeAtomically(local, body);
     }
+    await this.syncMarkers(model, objects);
     const published = new Set<string>();
     for (const o of objects) {
       const m = /^[^/]+\/([1-9]\d*)\/manifest\.json$/.exec(o.key);
@@ -91,6 +91,30 @@ export class RepositoryCache {
         fs.rmSync(path.join(modelDir, d.name), { recursive: true, force: true });
         result.removed.push(`${model}/${d.name}`);
       }
+    }
+  }
+
+  /** Mirrors the model's load markers (load-markers.ts) into `<model>/.loaded`: what a starting runtime may start from. */
+  private async syncMarkers(model: string, objects: StoredObject[]): Promise<void> {
+    const dir = path.join(this.dir, model, CACHED_LOADED_DIR);
+    const remote = new Map<string, StoredObject>();
+    for (const o of objects) {
+      const m = MARKER_KEY.exec(o.key);
+      if (m && m[1] === model) remote.set(m[2], o);
+    }
+    if (remote.size === 0 && !fs.existsSync(dir)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [version, o] of remote) {
+      const tagFile = path.join(dir, `${version}.tag`);
+      if (fs.existsSync(tagFile) && fs.readFileSync(tagFile, 'utf8') === o.tag) continue;
+      const body = await this.store.get(o.key);
+      if (body === undefined) continue;
+      writeAtomically(path.join(dir, `${version}.json`), body);
+      fs.writeFileSync(tagFile, o.tag);
+    }
+    for (const f of fs.readdirSync(dir)) {
+      const m = /^([1-9]\d*)\.(json|tag)$/.exec(f);
+      if (m && !remote.has(m[1])) fs.rmSync(path.join(dir, f), { force: true });
     }
   }
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { RuntimeMetrics } from '../metrics';
+import { CACHED_LOADED_DIR, cachedManifestSha, formatMarker, markerKey, parseMarker } from './load-markers';
 import { RepositoryCache } from './repository-cache';
 import { describeLocation, parseRepositoryLocation } from './repository-location';
 import { openStore, RepositoryStore } from './repository-store';
@@ -18,6 +19,8 @@ export interface RepositorySource {
   dir: string;
   /** Mirrors a remote repository into `dir` (absent for a local directory). */
   sync?: () => Promise<void>;
+  /** Release gating (load-markers.ts): records in the remote repository that a version loaded here without error. */
+  reportLoaded?: (model: string, version: number) => Promise<void>;
   close(): void;
 }
 
@@ -29,8 +32,32 @@ export function openRepositorySource(repository: string, cacheDir: string, logge
   const dir = path.join(cacheDir, createHash('sha256').update(describeLocation(location)).digest('hex').slice(0, 16));
   const cache = new RepositoryCache(store, dir, logger);
   let first = true;
+  /** Markers this process wrote (key → manifest digest), so a version is reported once. */
+  const reported = new Map<string, string>();
+  const warned = new Set<string>();
   return {
     dir,
+    async reportLoaded(model, version) {
+      const sha = cachedManifestSha(path.join(dir, model, String(version)));
+      if (sha === undefined) return; // not a version of the remote repository
+      const key = markerKey(model, version);
+      if (reported.get(key) === sha) return;
+      const mirrored = path.join(dir, model, CACHED_LOADED_DIR, `${version}.json`);
+      if (fs.existsSync(mirrored) && parseMarker(fs.readFileSync(mirrored, 'utf8'))?.manifest_sha256 === sha) {
+        reported.set(key, sha);
+        return;
+      }
+      try {
+        await store.put(key, Buffer.from(formatMarker(version, sha)));
+        reported.set(key, sha);
+        metrics.loadReports.inc({ result: 'ok' });
+        logger.info({ model, version, repository: store.location }, 'version loaded without error: recorded, new instances may start from it');
+      } catch (err) {
+        metrics.loadReports.inc({ result: 'failed' });
+        if (!warned.has(key)) logger.warn({ model, version, repository: store.location, err: (err as Error).message }, 'could not record that the version loaded (release gating: new instances keep starting from the last proven version); serving is unaffected');
+        warned.add(key);
+      }
+    },
     async sync() {
       try {
         const result = await cache.sync();

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { provenVersions } from './load-markers';
 import { parseReleaseManifest, ReleaseManifest, RELEASE_MANIFEST } from './release-manifest';
 import { DEFAULT_MODEL_CONFIG, ModelConfig, ModelConfigError, parseModelConfig, selectVersions } from './model-config';
 
@@ -41,11 +42,18 @@ export interface ModelEntry {
   canary?: VersionEntry;
   /** `<model>/release.json`: pins the stable version and declares a canary (release-manifest.ts). */
   release?: ReleaseManifest;
+  /** Starting from a proven version (load-markers.ts) instead of the release's, which is not proven yet. */
+  startedFrom?: { wanted: number; from: number };
+}
+
+export interface ScanOptions {
+  /** Start each model from a proven version when its release is not proven yet (a runtime starting in poll mode). */
+  startFromProven?: boolean;
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-export function scanRepository(root: string): ModelEntry[] {
+export function scanRepository(root: string, options: ScanOptions = {}): ModelEntry[] {
   let names: fs.Dirent[];
   try {
     names = fs.readdirSync(root, { withFileTypes: true });
@@ -54,7 +62,7 @@ export function scanRepository(root: string): ModelEntry[] {
   }
   const models: ModelEntry[] = [];
   for (const dirent of names.filter((d) => d.isDirectory() && !d.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
-    models.push(scanModel(root, dirent.name));
+    models.push(scanModel(root, dirent.name, undefined, options));
   }
   return models;
 }
@@ -87,7 +95,7 @@ function versionDigest(dir: string, configText: string): { digest: string; bytes
 /**
  * Scans one model; `configOverride` (the body of an explicit load) replaces its config.json.
  */
-export function scanModel(root: string, name: string, configOverride?: string): ModelEntry {
+export function scanModel(root: string, name: string, configOverride?: string, options: ScanOptions = {}): ModelEntry {
   const dir = path.join(root, name);
   const entry: ModelEntry = { name, dir, config: DEFAULT_MODEL_CONFIG, versions: [], fallbacks: [] };
   if (!MODEL_NAME.test(name)) {
@@ -124,7 +132,17 @@ export function scanModel(root: string, name: string, configOverride?: string): 
     .filter((d) => d.isDirectory() && /^[1-9]\d*$/.test(d.name))
     .map((d) => Number(d.name));
   // A release manifest pins what is served: its stable version (older ones are its fallbacks).
-  const chosen = entry.release ? found.filter((v) => v === entry.release!.stable) : selectVersions(entry.config.versionPolicy, found);
+  let chosen = entry.release ? found.filter((v) => v === entry.release!.stable) : selectVersions(entry.config.versionPolicy, found);
+  if (options.startFromProven && chosen.length === 1) {
+    // Release gating: the newest proven version older than an unproven release (and no canary yet).
+    const proven = provenVersions(dir);
+    const from = proven.has(chosen[0]) ? undefined : [...proven.keys()].filter((v) => v < chosen[0] && found.includes(v)).sort((a, b) => b - a)[0];
+    if (from !== undefined) {
+      entry.startedFrom = { wanted: chosen[0], from };
+      chosen = [from];
+      if (entry.release) entry.release = { stable: from };
+    }
+  }
   if (chosen.length === 0) {
     entry.error =
       found.length === 0
@@ -140,7 +158,7 @@ export function scanModel(root: string, name: string, configOverride?: string): 
     entry.fallbacks = found.filter((v) => v < entry.release!.stable).sort((a, b) => b - a).map(toEntry);
     entry.canary = entry.release.canary && found.includes(entry.release.canary.version) ? toEntry(entry.release.canary.version) : undefined;
   } else if ('latest' in entry.config.versionPolicy) {
-    entry.fallbacks = found.filter((v) => !chosen.includes(v)).sort((a, b) => b - a).map(toEntry);
+    entry.fallbacks = found.filter((v) => !chosen.includes(v) && (entry.startedFrom === undefined || v < entry.startedFrom.from)).sort((a, b) => b - a).map(toEntry);
   }
   return entry;
 }

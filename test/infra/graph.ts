@@ -328,8 +328,10 @@ export function describeStack(stack: string): void {
     const { bucket, prefix } = modelStoreOf(config);
     expect(bySid.ReadModelStore).toEqual({ Sid: 'ReadModelStore', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/${prefix}*`] });
     expect(bySid.ListModelStore).toEqual({ Sid: 'ListModelStore', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`], ...(prefix ? { Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}) });
-    if (config.modelStore.kmsKeyArn) expect(bySid.DecryptModelStore).toEqual({ Sid: 'DecryptModelStore', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [config.modelStore.kmsKeyArn], Condition: { StringEquals: { 'kms:ViaService': `s3.${config.region}.amazonaws.com` } } });
-    else expect(bySid.DecryptModelStore).toBeUndefined();
+    // Release gating's one write: load markers, nothing else of the store.
+    expect(bySid.RecordModelLoads).toEqual({ Sid: 'RecordModelLoads', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`arn:aws:s3:::${bucket}/${prefix}*/loaded/*`] });
+    if (config.modelStore.kmsKeyArn) expect(bySid.UseModelStoreKey).toEqual({ Sid: 'UseModelStoreKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [config.modelStore.kmsKeyArn], Condition: { StringEquals: { 'kms:ViaService': `s3.${config.region}.amazonaws.com` } } });
+    else expect(bySid.UseModelStoreKey).toBeUndefined();
     expect(bySid.WriteCaptureShards.Resource).toEqual(Array.from({ length: config.shards }, (_, i) => `arn:aws:s3:::onnx-fleet-shard-${i}-bucket/*`));
     // The cluster's managed secret (masterUserSecrets[0]), decrypted with the stack key only through Secrets Manager
     // for that secret (Secrets Manager User Guide, "Secret encryption and decryption": encryption context SecretARN).
