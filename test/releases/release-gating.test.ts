@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { S3Shard, S3RVER_ENV } from '../helpers/s3';
 import { freePort } from '../helpers/postgres';
 import { addConst, versionDir } from '../helpers/release-models';
@@ -53,11 +54,18 @@ async function models(...args: string[]): Promise<string> {
   return out;
 }
 
-async function start(name: string): Promise<Runtime> {
-  const rt = await startTestRuntime(repo, ['--model-control-mode', 'poll', '--repository-poll-secs', '2', '--model-cache-dir', path.join(tmp, `cache-${name}`)]);
+/** Log lines of each runtime (JSON), to see what it started from. */
+const logs = new Map<string, Array<Record<string, unknown>>>();
+
+async function start(name: string, pollSecs = 2): Promise<Runtime> {
+  const lines: Array<Record<string, unknown>> = [];
+  logs.set(name, lines);
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const rt = await startTestRuntime(repo, ['--model-control-mode', 'poll', '--repository-poll-secs', String(pollSecs), '--model-cache-dir', path.join(tmp, `cache-${name}`)], {}, logger);
   running.push(rt);
   return rt;
 }
+const startedFrom = (name: string) => logs.get(name)!.filter((l) => l.startingFrom !== undefined).map((l) => ({ model: l.model, release: l.release, startingFrom: l.startingFrom }));
 
 async function stop(rt: Runtime): Promise<void> {
   running.splice(running.indexOf(rt), 1);
@@ -89,15 +97,17 @@ test('new instances start from the last version that loaded somewhere; an unprov
   // v2 is published while no runtime polls: it has loaded nowhere yet.
   await models('publish', versionDir(src, 'v2', addConst(2)), '--model', 'adder');
   expect(await marker(2)).toBeUndefined();
-  const b = await start('b');
+  const b = await start('b', 4);
   const startedOn = await serving(b);
-  // B became ready on the proven v1, then loads v2 beside it at its first poll, and records it.
-  await waitFor(async () => (await serving(b)) === '2', 20_000);
+  // B became ready on the proven v1 (it says so), then loads v2 beside it at its first poll, and records it.
+  expect(startedFrom('b')).toEqual([{ model: 'adder', release: 2, startingFrom: 1 }]);
+  await waitFor(async () => (await serving(b)) === '2', 30_000);
   await waitFor(async () => (await marker(2)) !== undefined, 10_000);
   expect(startedOn).toBe('1');
 
   // C starts after v2 loaded somewhere: straight on v2.
   const c = await start('c');
+  expect(startedFrom('c')).toEqual([]);
   expect(await serving(c)).toBe('2');
 
   // A broken v3, published properly: the running instances try it, keep v2; nobody records it.
@@ -105,17 +115,18 @@ test('new instances start from the last version that loaded somewhere; an unprov
   fs.writeFileSync(path.join(src, 'v3', 'model.onnx'), 'not an onnx model');
   await models('publish', path.join(src, 'v3'), '--model', 'adder');
   const index = async (rt: Runtime) => (await (await fetch(`${rt.url}/v2/repository/index`, { method: 'POST' })).json()) as Array<{ version?: string; state: string; reason?: string }>;
-  for (const rt of [b, c]) await waitFor(async () => (await index(rt)).some((e) => e.version === '3' && e.state === 'UNAVAILABLE'), 20_000);
+  for (const rt of [b, c]) await waitFor(async () => (await index(rt)).some((e) => e.version === '3' && e.state === 'UNAVAILABLE'), 30_000);
   expect(await marker(3)).toBeUndefined();
   expect([await serving(b), await serving(c)]).toEqual(['2', '2']);
 
   // D starts from v2 (the newest proven), never from the broken release; its own poll then refuses v3 too.
   const d = await start('d');
+  expect(startedFrom('d')).toEqual([{ model: 'adder', release: 3, startingFrom: 2 }]);
   expect(await serving(d)).toBe('2');
-  await waitFor(async () => (await index(d)).some((e) => e.version === '3' && e.state === 'UNAVAILABLE'), 20_000);
+  await waitFor(async () => (await index(d)).some((e) => e.version === '3' && e.state === 'UNAVAILABLE'), 30_000);
   expect(await serving(d)).toBe('2');
   expect(await marker(3)).toBeUndefined();
 
   // What the fleet may start from is visible to whoever publishes.
   expect(await models('status', '--model', 'adder')).toContain('loaded without error somewhere (new instances start from the newest of these at or below stable): 1, 2');
-}, 120_000);
+}, 130_000);
