@@ -77,6 +77,7 @@ const KEY_SETTINGS: Record<string, string[]> = {
   'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ['fromPort', 'cidrIpv4', 'description'],
   'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': ['fromPort', 'cidrIpv4', 'description'],
   'pulumi-nodejs:dynamic/fleet:Release': ['desiredConfiguration', 'preferences'],
+  'pulumi-nodejs:dynamic/models:InitialRelease': ['location'],
   'kubernetes:apps/v1:Deployment': ['spec'],
   'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': ['spec'],
   'kubernetes:postgresql.cnpg.io/v1:Cluster': ['spec'],

@@ -69,9 +69,10 @@ export const modelStoreSeedProvider: pulumi.dynamic.ResourceProvider = {
     return { inputs: news };
   },
   async diff(_id: string, olds: SeedInputs, news: SeedInputs) {
-    // Another store is another initial release; a changed local repository may add new models.
+    // Another store is another initial release; a changed local repository may add new models. The
+    // repository's path alone (another checkout of the same files) is no change: the digest says what it holds.
     const replaces = olds.location !== news.location ? ['location'] : [];
-    return { changes: replaces.length > 0 || olds.digest !== news.digest || olds.repository !== news.repository, replaces, deleteBeforeReplace: false };
+    return { changes: replaces.length > 0 || olds.digest !== news.digest, replaces, deleteBeforeReplace: false };
   },
   async create(inputs: SeedInputs) {
     return { id: inputs.location, outs: await seed(inputs) };

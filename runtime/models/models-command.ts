@@ -1,7 +1,8 @@
 /**
  * `onnx-fleet models`: model releases in a repository (a directory or s3://…), which every
  * runtime in poll mode follows.
- *   publish  <version dir> --model m [--version N] [--config config.json]   files, then the manifest
+ *   publish  <version dir> --model m [--version N] [--config config.json] [--wait-loaded secs]
+ *            files, then the manifest; --wait-loaded: until a runtime has loaded it without error
  *   canary   --model m --version N --weight 10 [--bake-secs 600 --min-requests 100 ...]
  *   promote  --model m            the canary becomes stable
  *   rollback --model m [--to N]   drop the canary, or pin stable to an older version
@@ -10,7 +11,7 @@
  * 1 the repository failed, 2 invalid usage.
  */
 import { ENV } from '../contract';
-import { LOADED_DIR, MARKER_KEY } from './load-markers';
+import { LOADED_DIR, MARKER_KEY, markerKey, parseMarker } from './load-markers';
 import { publishedVersions, publishVersion, readRelease, writeRelease } from './publish';
 import { DEFAULT_CANARY_BOUNDS, ModelCanary, ReleaseManifest } from './release-manifest';
 import { parseRepositoryLocation } from './repository-location';
@@ -18,6 +19,7 @@ import { openStore, RepositoryStore } from './repository-store';
 
 export const MODELS_USAGE = `Usage:
   onnx-fleet models publish  <version dir> --model <m> [--version N] [--config <config.json>] [--canary <weight %>]
+                             [--wait-loaded <secs>: until a runtime loaded it without error, the version new instances then start from]
   onnx-fleet models canary   --model <m> --version N --weight <1-99> [--bake-secs ${DEFAULT_CANARY_BOUNDS.bakeSecs}] [--min-requests ${DEFAULT_CANARY_BOUNDS.minRequests}]
                              [--max-failure-rate-increase ${DEFAULT_CANARY_BOUNDS.maxFailureRateIncrease}] [--max-p99-ratio ${DEFAULT_CANARY_BOUNDS.maxP99Ratio}]
   onnx-fleet models promote  --model <m>
@@ -29,7 +31,7 @@ Credentials for S3 come from the standard AWS chain (instance role, AWS_* variab
 
 class UsageError extends Error {}
 
-const FLAGS = ['model-repository', 'model', 'version', 'config', 'canary', 'weight', 'bake-secs', 'min-requests', 'max-failure-rate-increase', 'max-p99-ratio', 'to'] as const;
+const FLAGS = ['model-repository', 'model', 'version', 'config', 'canary', 'weight', 'bake-secs', 'min-requests', 'max-failure-rate-increase', 'max-p99-ratio', 'to', 'wait-loaded'] as const;
 type Flag = (typeof FLAGS)[number];
 
 function parseArgs(argv: readonly string[]): { flags: Map<Flag, string>; positional: string[] } {
@@ -115,6 +117,7 @@ export async function modelsCommand(argv: string[], env: NodeJS.ProcessEnv = pro
       case 'publish': {
         if (positional.length !== 1) throw new UsageError('publish takes one version directory (holding model.onnx)');
         const version = num(flags, 'version', isVersion, 'a version number ≥ 1');
+        const waitLoaded = num(flags, 'wait-loaded', (n) => Number.isSafeInteger(n) && n >= 1 && n <= 86_400, 'whole seconds from 1 to 86400');
         const canaryWeight = num(flags, 'canary', (n) => n > 0 && n < 100, 'a percentage above 0 and below 100');
         // A canary must not be served at 100 % by the version policy in the meantime: pin stable first.
         const before = canaryWeight !== undefined ? await currentRelease(store, model) : await readRelease(store, model);
@@ -138,6 +141,22 @@ export async function modelsCommand(argv: string[], env: NodeJS.ProcessEnv = pro
           say(`${model} stable version is now ${result.version} (release.json)`);
         }
         say(`published ${model} version ${result.version} to ${where}: ${result.files} files, ${result.bytes} bytes; runtimes polling ${where} load it at their next poll`);
+        if (waitLoaded !== undefined) {
+          // Release gating (load-markers.ts): the version is what new instances start from once a runtime recorded it.
+          const deadline = Date.now() + waitLoaded * 1000;
+          for (;;) {
+            const body = await store.get(markerKey(model, result.version));
+            const marker = body && parseMarker(body.toString('utf8'));
+            if (marker) {
+              say(`${model} version ${result.version} loaded without error on ${marker.loaded_by} at ${marker.at}: new instances now start from it`);
+              return 0;
+            }
+            if (Date.now() >= deadline) break;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+          err.write(`onnx-fleet models publish: no runtime loaded ${model} version ${result.version} without error within ${waitLoaded} s; new instances keep starting from the last version that did (POST /v2/repository/index on a runtime says why)\n`);
+          return 1;
+        }
         return 0;
       }
       case 'canary': {

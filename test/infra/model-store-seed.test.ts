@@ -61,6 +61,8 @@ afterAll(async () => {
 test('diff: another store is a replacement (a new initial release), a changed local repository an update, nothing else a change', async () => {
   const a = inputs(EXAMPLES);
   expect(await provider.diff!(location, a, a)).toMatchObject({ changes: false, replaces: [] });
+  // The same files in another checkout: nothing to do.
+  expect(await provider.diff!(location, a, { ...a, repository: '/elsewhere/models' })).toMatchObject({ changes: false, replaces: [] });
   expect(await provider.diff!(location, a, { ...a, digest: 'f'.repeat(64) })).toMatchObject({ changes: true, replaces: [] });
   expect(await provider.diff!(location, a, { ...a, location: 's3://other/models/' })).toMatchObject({ changes: true, replaces: ['location'] });
 });

@@ -47,9 +47,13 @@ afterAll(async () => {
   process.env = savedEnv;
 });
 
-async function models(...args: string[]): Promise<string> {
+async function run(...args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
   const code = await modelsCommand([...args, '--model-repository', repo], process.env, { write: (s: string) => (out += s) }, { write: (s: string) => (out += s) });
+  return { code, out };
+}
+async function models(...args: string[]): Promise<string> {
+  const { code, out } = await run(...args);
   if (code !== 0) throw new Error(`onnx-fleet models ${args.join(' ')}: exit ${code}\n${out}`);
   return out;
 }
@@ -113,7 +117,10 @@ test('new instances start from the last version that loaded somewhere; an unprov
   // A broken v3, published properly: the running instances try it, keep v2; nobody records it.
   fs.mkdirSync(path.join(src, 'v3'), { recursive: true });
   fs.writeFileSync(path.join(src, 'v3', 'model.onnx'), 'not an onnx model');
-  await models('publish', path.join(src, 'v3'), '--model', 'adder');
+  // --wait-loaded: the publisher hears that no runtime loaded it (exit 1), and why to look.
+  const broken = await run('publish', path.join(src, 'v3'), '--model', 'adder', '--wait-loaded', '6');
+  expect(broken.code).toBe(1);
+  expect(broken.out).toContain('no runtime loaded adder version 3 without error within 6 s; new instances keep starting from the last version that did');
   const index = async (rt: Runtime) => (await (await fetch(`${rt.url}/v2/repository/index`, { method: 'POST' })).json()) as Array<{ version?: string; state: string; reason?: string }>;
   for (const rt of [b, c]) await waitFor(async () => (await index(rt)).some((e) => e.version === '3' && e.state === 'UNAVAILABLE'), 30_000);
   expect(await marker(3)).toBeUndefined();
@@ -127,6 +134,11 @@ test('new instances start from the last version that loaded somewhere; an unprov
   expect(await serving(d)).toBe('2');
   expect(await marker(3)).toBeUndefined();
 
+  // A good v4 with --wait-loaded returns once a polling runtime has loaded it.
+  const good = await run('publish', versionDir(src, 'v4', addConst(4)), '--model', 'adder', '--wait-loaded', '30');
+  expect(good.code).toBe(0);
+  expect(good.out).toMatch(/adder version 4 loaded without error on \S+ at \S+: new instances now start from it/);
+
   // What the fleet may start from is visible to whoever publishes.
-  expect(await models('status', '--model', 'adder')).toContain('loaded without error somewhere (new instances start from the newest of these at or below stable): 1, 2');
+  expect(await models('status', '--model', 'adder')).toContain('loaded without error somewhere (new instances start from the newest of these at or below stable): 1, 2, 4');
 }, 130_000);
