@@ -45,7 +45,7 @@ export function metricData(sample: SaturationSample, groupName: string, at: Date
     Value,
     Unit,
     Timestamp: at,
-    StorageResolution: 1,
+    StorageResolution: SATURATION_METRIC.storageResolutionSeconds,
     Dimensions: [group, ...extra],
   });
   const out = [datum(SATURATION_METRIC.saturation, sample.saturation, 'None')];

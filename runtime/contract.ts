@@ -99,7 +99,10 @@ export const SATURATION_METRIC = {
   /** Requests queued or executing per model (Triton's name). */
   pending: 'nv_inference_pending_request_count',
   groupDimension: 'AutoScalingGroupName',
+  /** How often each instance publishes: target tracking reads the signal with this period (10 s, the shortest it supports). */
   periodSeconds: 10,
+  /** PutMetricData StorageResolution: 1 = high resolution (kept per second), what a period under 60 s needs. */
+  storageResolutionSeconds: 1,
 } as const;
 
 /**

@@ -13,9 +13,22 @@ export const AURORA_DOCS = {
   endpoints: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Endpoints.Cluster.html',
   failover: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverDBCluster.html',
   metrics: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html',
+  createCluster: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html',
+  modifyCluster: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html',
+  engineVersions: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html',
+  upgrades: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_UpgradeDBInstance.PostgreSQL.html',
 } as const;
 
 export const AURORA_ENGINE = 'aurora-postgresql';
+/**
+ * The engine version new stacks run: a full version, as CreateDBCluster's EngineVersion lists them
+ * (`aws rds describe-db-engine-versions --engine aurora-postgresql`); the API documents a
+ * major-only shorthand (5.7, 8.0) for Aurora MySQL only. 15.14: Aurora PostgreSQL release notes,
+ * PostgreSQL 15 versions.
+ */
+export const AURORA_POSTGRES_ENGINE_VERSION = '15.14';
+/** A full Aurora PostgreSQL version (major.minor), as DescribeDBEngineVersions lists it. */
+export const FULL_ENGINE_VERSION = /^\d+\.\d+$/;
 export const AURORA_PARAMETER_FAMILY = 'aurora-postgresql15';
 /** An Aurora cluster holds a writer and at most 15 Aurora Replicas. */
 export const AURORA_MAX_READERS = 15;

@@ -110,7 +110,9 @@ export class ReplicatedDatabase extends pulumi.ComponentResource {
           performanceInsightsEnabled: true,
           performanceInsightsKmsKeyId: args.kmsKeyArn,
           performanceInsightsRetentionPeriod: DATABASE_DEFAULTS.performanceInsightsRetentionDays,
-          autoMinorVersionUpgrade: true,
+          // The stack pins the version (database.engineVersion): an upgrade RDS applied by itself would
+          // make the next `pulumi up` ask for a downgrade, which RDS refuses.
+          autoMinorVersionUpgrade: false,
           copyTagsToSnapshot: true,
           tags: args.tags,
         },

@@ -9,7 +9,7 @@
  * Then `npm run schema`, and map the key to its AWS rules in the rules table.
  */
 import { AMI_ID_PATTERN, amiLookupHint } from '../aws/ami';
-import { AURORA_MAX_READERS, checkAuroraInstanceClass } from '../aws/aurora-postgres';
+import { AURORA_MAX_READERS, AURORA_POSTGRES_ENGINE_VERSION, checkAuroraInstanceClass } from '../aws/aurora-postgres';
 import { DEFAULT_REPOSITORY_POLL_SECS, MODEL_CONTROL_MODES } from '../../runtime/contract';
 import { parseS3Location } from '../../runtime/s3-location';
 import { bool, byEnv, derived, ENVIRONMENTS, group, int, key, list, number, object, oneOf, optional, platformOnly, removed, show, text } from './kit';
@@ -216,9 +216,12 @@ export const STACK_FIELDS = {
           },
         ],
       }),
-      // The major version only by default: RDS applies minor upgrades (autoMinorVersionUpgrade), and
-      // a pinned minor would then show as drift that `pulumi up` tries to downgrade.
-      engineVersion: key(text('a PostgreSQL 15 version: 15 (recommended, minor upgrades by RDS) or 15.<minor>', /^15(\.\d+)?$/), { default: '15', description: 'Aurora PostgreSQL version.' }),
+      // A full version (AWS rule rds-aurora-postgresql-engine-version), upgraded by changing this key:
+      // RDS does not apply minor upgrades by itself (rds-pinned-version-no-auto-minor-upgrade).
+      engineVersion: key(text('an Aurora PostgreSQL 15 version, 15.<minor>', /^15(\.\d+)?$/), {
+        default: AURORA_POSTGRES_ENGINE_VERSION,
+        description: 'Aurora PostgreSQL version, major.minor as `aws rds describe-db-engine-versions --engine aurora-postgresql` lists it; a minor upgrade is a change of this key.',
+      }),
       // The RDS primary + read replicas design's keys (AWS refuses read replicas of a source whose
       // password Secrets Manager manages): README, "Migrating a stack from RDS read replicas".
       allocatedStorageGb: removed({ why: 'the Aurora cluster volume grows by itself, up to 128 TiB, and is billed for what it holds: remove the key' }),

@@ -1,6 +1,7 @@
 /** EC2 Auto Scaling groups: warm pools, lifecycle hooks, scaling policies, instance refresh, mixed instances, schedules. */
+import { SATURATION_METRIC } from '../../runtime/contract';
 import type { StackConfig } from '../config';
-import { byArn, eachResource, inputsOf, num } from './graph';
+import { byArn, eachResource, inputsOf, num, regionOf } from './graph';
 import { stackKey } from './keys';
 import type { AwsRule } from './types';
 
@@ -10,6 +11,23 @@ const SCHEDULE = 'aws:autoscaling/schedule:Schedule';
 const API = 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference';
 const inRange = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const graviton = (type: string) => /^[a-z]+\d+g[a-z]*\./.test(type);
+const HIGH_RESOLUTION = 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html';
+/** Target tracking's accepted metric periods (API_CustomizedMetricSpecification, API_TargetTrackingMetricStat). */
+const TARGET_TRACKING_PERIODS = [10, 30, 60];
+
+/** The metrics a customized target tracking specification reads: the metric itself, or each metric stat of a math query; with the period each is read at (default 60). */
+function trackedMetrics(spec: any): Array<{ namespace?: string; metricName?: string; period: number; label: string }> {
+  if (!spec) return [];
+  if (Array.isArray(spec.metrics) && spec.metrics.length > 0) {
+    return spec.metrics
+      .filter((m: any) => m.metricStat)
+      .map((m: any) => ({ namespace: m.metricStat.metric?.namespace, metricName: m.metricStat.metric?.metricName, period: num(m.metricStat.period ?? spec.period) ?? 60, label: `metric ${m.id}` }));
+  }
+  return [{ namespace: spec.namespace, metricName: spec.metricName, period: num(spec.period) ?? 60, label: `${spec.namespace}/${spec.metricName}` }];
+}
+
+/** Metrics the runtime publishes with PutMetricData at high resolution, and how often (runtime/cloudwatch-publisher.ts). */
+const HIGH_RESOLUTION_METRICS = new Set<string>([SATURATION_METRIC.saturation, SATURATION_METRIC.pending, SATURATION_METRIC.queueWait].map((m) => `${SATURATION_METRIC.namespace}/${m}`));
 
 /** Healthy-percentage pairs of the instance maintenance policy and of instance refresh preferences. */
 function healthyPercentages(label: string, p: { minHealthyPercentage?: unknown; maxHealthyPercentage?: unknown } | undefined): string[] {
@@ -84,6 +102,48 @@ export const autoScalingRules: AwsRule[] = [
       return attached.includes(m[2]) ? undefined : `target group ${m[2]} is not attached to the group ${i.autoscalingGroupName}`;
     }),
     violation: { base: 'staging', patch: [{ type: POLICY, name: 'onnx-fleet-canary-requests', set: { 'targetTrackingConfiguration.predefinedMetricSpecification.resourceLabel': 'app/onnx-fleet-alb/0123456789abcdef/targetgroup/onnx-fleet-alb-runtime/0123456789abcdef' } }] },
+  },
+  {
+    id: 'asg-target-tracking-metric-period',
+    resourceTypes: [POLICY],
+    resource: 'Target tracking scaling policy',
+    setting: 'CustomizedMetricSpecification.Period, TargetTrackingMetricStat.Period',
+    rule: 'A customized target tracking metric is read with a period of 10, 30 or 60 seconds (60 when omitted); periods above 60 are not supported, and below 60 only 10 and 30 (high-resolution metrics).',
+    sources: [HIGH_RESOLUTION, `${API}/API_CustomizedMetricSpecification.html`, `${API}/API_TargetTrackingMetricStat.html`],
+    keys: [],
+    checkGraph: eachResource([POLICY], (i) =>
+      trackedMetrics(i.targetTrackingConfiguration?.customizedMetricSpecification)
+        .filter((m) => !TARGET_TRACKING_PERIODS.includes(m.period))
+        .map((m) => `${m.label} read with a period of ${m.period} s, expected 10, 30 or 60`),
+    ),
+    violation: { base: 'prod-us-east-1', patch: [{ type: POLICY, name: 'onnx-fleet-fleet-saturation', set: { 'targetTrackingConfiguration.customizedMetricSpecification.period': 20 } }] },
+  },
+  {
+    id: 'asg-high-resolution-metric',
+    resourceTypes: [POLICY],
+    resource: 'Target tracking scaling policy',
+    setting: 'CustomizedMetricSpecification.Period < 60 with the metric\'s StorageResolution',
+    rule: 'Target tracking on a period under 60 s needs a high-resolution metric: published with PutMetricData StorageResolution 1 at least once per period (AWS namespaces publish every minute or slower); it is not available in the AWS GovCloud (US) Regions.',
+    sources: [HIGH_RESOLUTION, 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html', 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html'],
+    keys: ['aws:region'],
+    checkGraph: (all) => {
+      const region = regionOf(all) ?? '';
+      return eachResource([POLICY], (i) =>
+        trackedMetrics(i.targetTrackingConfiguration?.customizedMetricSpecification)
+          .filter((m) => m.period < 60)
+          .flatMap((m) => {
+            const out: string[] = [];
+            if (region.startsWith('us-gov-')) out.push(`${m.label} read every ${m.period} s in ${region}: high-resolution target tracking is not available in the AWS GovCloud (US) Regions`);
+            if (!HIGH_RESOLUTION_METRICS.has(`${m.namespace}/${m.metricName}`)) out.push(`${m.label} read every ${m.period} s, but it is not a metric this platform publishes at high resolution (${[...HIGH_RESOLUTION_METRICS].join(', ')})`);
+            else if (SATURATION_METRIC.storageResolutionSeconds !== 1 || SATURATION_METRIC.periodSeconds > m.period) out.push(`${m.label} read every ${m.period} s, but the runtime publishes it every ${SATURATION_METRIC.periodSeconds} s at StorageResolution ${SATURATION_METRIC.storageResolutionSeconds}`);
+            return out;
+          }),
+      )(all);
+    },
+    violation: {
+      base: 'staging',
+      patch: [{ type: POLICY, name: 'onnx-fleet-fleet-saturation', set: { 'targetTrackingConfiguration.customizedMetricSpecification.namespace': 'AWS/EC2', 'targetTrackingConfiguration.customizedMetricSpecification.metricName': 'CPUUtilization' } }],
+    },
   },
   {
     id: 'asg-predictive-scaling-buffers',

@@ -3,7 +3,7 @@
  * from the RDS and Aurora user guides and the CreateDBCluster / CreateDBInstance API references.
  */
 import type { StackConfig } from '../config';
-import { AURORA_DOCS, checkAuroraInstanceClass } from '../aws/aurora-postgres';
+import { AURORA_DOCS, AURORA_ENGINE, AURORA_POSTGRES_ENGINE_VERSION, checkAuroraInstanceClass, FULL_ENGINE_VERSION } from '../aws/aurora-postgres';
 import { autoName, describe, eachResource, inputsOf, num } from './graph';
 import { stackKey } from './keys';
 import type { AwsRule } from './types';
@@ -34,6 +34,37 @@ function weekly(w: string): [number, number] | undefined {
 const span = ([a, b]: [number, number], period: number) => (b - a + period) % period;
 
 export const rdsRules: AwsRule[] = [
+  {
+    id: 'rds-aurora-postgresql-engine-version',
+    resourceTypes: [CLUSTER, MEMBER],
+    resource: 'Aurora DB cluster',
+    setting: 'EngineVersion',
+    rule: 'An Aurora PostgreSQL EngineVersion is a full version (major.minor) as DescribeDBEngineVersions lists it; CreateDBCluster documents a major-only shorthand for Aurora MySQL (5.7, 8.0) only.',
+    sources: [AURORA_DOCS.createCluster, AURORA_DOCS.engineVersions],
+    keys: ['database.engineVersion'],
+    checkConfig: (c: StackConfig) =>
+      c.platform === 'aws' && !FULL_ENGINE_VERSION.test(c.database.engineVersion)
+        ? { key: 'database.engineVersion', message: `got ${JSON.stringify(c.database.engineVersion)}, expected a full version such as ${AURORA_POSTGRES_ENGINE_VERSION} (aws rds describe-db-engine-versions --engine aurora-postgresql lists them): a major-only version is documented for Aurora MySQL only` }
+        : undefined,
+    checkGraph: eachResource([CLUSTER, MEMBER], (i) =>
+      i.engine === AURORA_ENGINE && i.engineVersion !== undefined && !FULL_ENGINE_VERSION.test(String(i.engineVersion)) ? `engine version ${JSON.stringify(i.engineVersion)}, expected major.minor` : undefined,
+    ),
+    violation: { base: 'dev', config: { database: { engineVersion: '15' } } },
+  },
+  {
+    id: 'rds-pinned-version-no-auto-minor-upgrade',
+    resourceTypes: [CLUSTER, MEMBER],
+    resource: 'Aurora DB instance',
+    setting: 'AutoMinorVersionUpgrade with the cluster\'s EngineVersion',
+    rule: 'RDS does not downgrade an engine: once it has applied an automatic minor upgrade, a ModifyDBCluster back to the pinned EngineVersion fails (Cannot upgrade aurora-postgresql from 15.y to 15.x); a pinned version needs AutoMinorVersionUpgrade off.',
+    sources: [AURORA_DOCS.upgrades, AURORA_DOCS.modifyCluster, 'https://github.com/ministryofjustice/cloud-platform-environments/pull/7615', 'https://github.com/nationalarchives/ds-caselaw-data-enrichment-service/pull/167'],
+    keys: [],
+    checkGraph: (all) => {
+      const pinned = new Set(all.filter((r) => r.type === CLUSTER && FULL_ENGINE_VERSION.test(String(inputsOf(r).engineVersion))).map((r) => `${r.name}-id`));
+      return eachResource([MEMBER], (i) => (pinned.has(i.clusterIdentifier) && i.autoMinorVersionUpgrade !== false ? `automatic minor upgrades on (the default) while the cluster pins engine version ${i.engineVersion}` : undefined))(all);
+    },
+    violation: { base: 'staging', patch: [{ type: MEMBER, set: { autoMinorVersionUpgrade: true } }] },
+  },
   {
     id: 'rds-managed-password-no-read-replicas',
     resourceTypes: [INSTANCE, CLUSTER],
