@@ -1,9 +1,11 @@
 /**
  * One instance as `onnx-fleet plan` measured it, and what the simulator derives from it: for an
  * offered rate, the throughput, the p99 latency, the saturation signal and the CPU an instance shows.
- * Below its peak the measured ramp is interpolated; above it the instance is a server of rate
- * `peakRps` in front of a bounded queue (the model's max_queue_size), which is how the runtime
- * behaves: it keeps serving at its peak and sheds what does not fit the queue with 503.
+ * Below its peak the measured ramp is interpolated; above it the instance is a server in front of a
+ * bounded queue (the model's max_queue_size), which is how the runtime behaves: it keeps serving
+ * and sheds what does not fit the queue with 503. Its service rate there is what plan measured in
+ * open loop at that offered rate (the goodput an overloaded instance keeps falls as the rate it
+ * refuses grows: refusing is cheap, not free).
  */
 
 /** One step of the closed-loop ramp. */
@@ -19,15 +21,42 @@ export interface RampPoint {
   cpuPercent: number;
 }
 
+/** One open-loop step of plan's request-rate ramp. */
+export interface RateStep {
+  /** Requests sent per second (what the generator offered). */
+  offeredRps: number;
+  okRps: number;
+  shedRps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Mean of onnx_fleet_saturation scraped during the step. */
+  saturation: number;
+  /** p99 within the SLO, at most 1 % shed, and the whole rate offered. */
+  meetsSlo: boolean;
+}
+
+/** Goodput at an offered rate beyond capacity, measured in open loop. */
+export interface OverloadPoint {
+  offeredRps: number;
+  okRps: number;
+  shedRps: number;
+}
+
 export interface InstanceProfile {
   /** Where it was measured (os.cpus()[0].model) and how many cores. */
   cpuModel: string;
   cores: number;
   workers: number;
   sloP99Ms: number;
-  /** Highest throughput whose p99 met the SLO. */
+  /**
+   * Highest open-loop rate the instance sustained with p99 within the SLO and at most 1 % shed (the
+   * closed loop's figure when no open-loop rate met it). What the targets and the group's size
+   * are computed from.
+   */
   capacityRps: number;
-  /** Highest throughput measured at all (the instance's service rate when overloaded). */
+  /** Highest closed-loop throughput that met the SLO (lower: closed-loop clients leave the queue empty between requests). */
+  closedLoopCapacityRps?: number;
+  /** Highest throughput measured at all. */
   peakRps: number;
   /** Requests an instance holds queued beyond those executing before it sheds (sum of the served models' max_queue_size). */
   queueBound: number;
@@ -41,7 +70,10 @@ export interface InstanceProfile {
    * goodput changes with the offered rate; the simulator interpolates these points (and holds the
    * last beyond them). Absent: goodput stays at the peak.
    */
-  overload?: Array<{ offeredRps: number; okRps: number; shedRps: number }>;
+  overload?: OverloadPoint[];
+  /** The open-loop request-rate ramp that found `capacityRps`. */
+  rateRamp?: RateStep[];
+  /** The closed-loop concurrency ramp: latency, saturation and CPU by load. */
   ramp: RampPoint[];
 }
 
@@ -91,21 +123,36 @@ export function risingRamp(profile: InstanceProfile): RampPoint[] {
 
 export class InstanceModel {
   private readonly points: RampPoint[];
+  /** Offered rate → goodput beyond the knee: (knee, knee), then the measured open-loop overload points. */
+  private readonly line: Array<[number, number]>;
+  /** Up to this offered rate the instance serves everything (and sheds nothing) when it has no backlog. */
+  readonly knee: number;
+  /** Its service rate with a backlog below the knee: the best it was measured to serve. */
+  private readonly best: number;
 
   constructor(readonly profile: InstanceProfile) {
     if (!(profile.peakRps > 0)) throw new Error(`instance profile: peakRps must be positive, got ${profile.peakRps}`);
     this.points = risingRamp(profile);
+    const overload = [...(profile.overload ?? [])].filter((p) => p.offeredRps > 0).sort((a, b) => a.offeredRps - b.offeredRps);
+    if (profile.rateRamp?.length) {
+      // Measured in open loop: the instance serves everything up to the capacity the rate ramp found.
+      this.knee = profile.capacityRps;
+      this.line = [[this.knee, this.knee], ...overload.filter((p) => p.offeredRps > this.knee).map((p) => [p.offeredRps, p.okRps] as [number, number])];
+      this.best = Math.max(...this.line.map((p) => p[1]));
+    } else {
+      // A profile with the closed loop only: it serves up to its peak; beyond, the overload points (if any).
+      const start = Math.min(profile.peakRps, overload[0]?.offeredRps ?? profile.peakRps);
+      this.knee = profile.peakRps;
+      this.line = [[start, start], ...overload.map((p) => [p.offeredRps, p.okRps] as [number, number])];
+      this.best = profile.peakRps;
+    }
   }
 
-  /** The service rate while `rps` are offered: the peak, and beyond it the measured open-loop points, interpolated. */
+  /** The service rate while `rps` are offered: beyond the knee the measured open-loop goodput, interpolated (the last point's beyond it). */
   goodput(rps: number): number {
-    const peak = this.profile.peakRps;
-    const points = [...(this.profile.overload ?? [])].filter((p) => p.offeredRps > 0).sort((a, b) => a.offeredRps - b.offeredRps);
-    if (points.length === 0) return peak;
-    // Below the first open-loop point, from the closed loop's best (served everything it was offered) towards it.
-    const line: Array<[number, number]> = [[Math.min(peak, points[0].offeredRps), Math.min(peak, points[0].offeredRps)], ...points.map((p) => [p.offeredRps, p.okRps] as [number, number])];
-    // A service rate, not what is served: with a backlog, an instance offered less than its peak still serves at the peak.
-    if (rps <= line[0][0]) return peak;
+    const line = this.line;
+    // A service rate, not what is served: with a backlog, an instance offered less than its knee still serves at its best.
+    if (rps <= line[0][0]) return this.best;
     for (let i = 1; i < line.length; i++) {
       if (rps <= line[i][0]) {
         const f = (rps - line[i - 1][0]) / (line[i][0] - line[i - 1][0] || 1);
@@ -119,7 +166,7 @@ export class InstanceModel {
   state(rps: number, backlog: number): InstanceState {
     const peak = this.profile.peakRps;
     const atPeak = (f: (p: RampPoint) => number) => interpolate(this.points, peak, f);
-    if (backlog <= 0 && rps < peak) {
+    if (backlog <= 0 && rps < this.knee) {
       return {
         servedRps: rps,
         p99Ms: interpolate(this.points, rps, (p) => p.p99Ms),
@@ -127,10 +174,11 @@ export class InstanceModel {
         cpuPercent: interpolate(this.points, rps, (p) => p.cpuPercent),
       };
     }
-    // Overloaded: serving at the goodput this rate leaves; what is queued waits backlog / peak on top of the peak's latency.
+    // Overloaded: serving at the goodput this rate leaves; what is queued waits backlog / goodput on top of the peak's latency.
+    const servedRps = this.goodput(rps);
     return {
-      servedRps: this.goodput(rps),
-      p99Ms: atPeak((p) => p.p99Ms) + (backlog / peak) * 1000,
+      servedRps,
+      p99Ms: atPeak((p) => p.p99Ms) + (backlog / Math.max(servedRps, 1e-9)) * 1000,
       saturation: atPeak((p) => p.saturation) + backlog / this.profile.workers,
       cpuPercent: atPeak((p) => p.cpuPercent),
     };

@@ -1,6 +1,6 @@
 /**
  * `onnx-fleet plan`: measures one instance's capacity on this machine at a p99 SLO (closed-loop
- * ramp, bench/capacity.ts), prints the ramp as a table and a chart, writes the instance profile
+ * ramp, then an open-loop request-rate ramp: bench/capacity.ts), prints both as tables and a chart, writes the instance profile
  * `simulate` replays, and, given a stack, writes the scaling numbers into its file with a comment
  * explaining each: the per-instance targets (saturation, requests per target), and for a traffic
  * profile the group's min, max and warm pool. Records the CPU it measured on and warns when the
@@ -205,6 +205,18 @@ export function rampTable(profile: InstanceProfile): string {
   return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 1) + ':').join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
+/** The open-loop request-rate ramp that found the capacity, and the overload steps beyond it. */
+export function rateTable(profile: InstanceProfile): string {
+  const rows = [
+    ['open loop', 'offered req/s', 'ok req/s', 'shed req/s', 'p99 ms', 'SLO'],
+    ...(profile.rateRamp ?? []).map((s) => ['rate ramp', fmt(s.offeredRps), fmt(s.okRps), fmt(s.shedRps), s.p99Ms.toFixed(1), s.meetsSlo ? 'ok' : 'over']),
+    ...(profile.overload ?? []).filter((o) => !(profile.rateRamp ?? []).some((s) => s.offeredRps === o.offeredRps)).map((o) => ['overload', fmt(o.offeredRps), fmt(o.okRps), fmt(o.shedRps), '', '']),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
 export function rampChart(profile: InstanceProfile, model: string): string {
   const x = (c: number) => Math.log2(c);
   const pts = (f: (p: InstanceProfile['ramp'][number]) => number) => profile.ramp.map((p) => [x(p.concurrency), f(p)] as [number, number]);
@@ -215,7 +227,7 @@ export function rampChart(profile: InstanceProfile, model: string): string {
     xTick: (v) => String(Math.round(2 ** v)),
     panelHeight: 150,
     panels: [
-      { title: 'Throughput', yLabel: 'ok req/s', series: [{ name: 'req/s', color: '#1f4fbf', points: pts((p) => p.rps) }], rules: [{ y: profile.capacityRps, label: 'capacity at SLO', color: '#16a34a' }] },
+      { title: 'Throughput', yLabel: 'ok req/s', series: [{ name: 'req/s', color: '#1f4fbf', points: pts((p) => p.rps) }], rules: [{ y: profile.capacityRps, label: 'capacity at SLO (open loop)', color: '#16a34a' }, ...(profile.closedLoopCapacityRps !== undefined && profile.closedLoopCapacityRps !== profile.capacityRps ? [{ y: profile.closedLoopCapacityRps, label: 'closed loop at SLO', color: '#9aa5b1' }] : [])] },
       { title: 'p99 latency', yLabel: 'ms', series: [{ name: 'p99', color: '#e8a33d', points: pts((p) => p.p99Ms) }, { name: 'p50', color: '#9aa5b1', points: pts((p) => p.p50Ms) }], rules: [{ y: profile.sloP99Ms, label: `SLO ${profile.sloP99Ms} ms`, color: '#dc2626' }] },
       { title: 'Saturation signal and CPU', yLabel: 'value', series: [{ name: 'saturation', color: '#16a34a', points: pts((p) => p.saturation) }, { name: 'CPU % / 10', color: '#7c3aed', dashed: true, points: pts((p) => p.cpuPercent / 10) }] },
     ],
@@ -249,7 +261,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   let profile: InstanceProfile;
   try {
     const workers = o.workers ?? os.cpus().length;
-    log(`plan: ready in ${runtime.startupSeconds.toFixed(1)} s; ramping ${model} in ${o.stepSeconds} s steps until p99 > ${o.slo} ms`);
+    log(`plan: ready in ${runtime.startupSeconds.toFixed(1)} s; ramping ${model} in ${o.stepSeconds} s steps until p99 > ${o.slo} ms (closed loop), then open-loop rates from there to the highest within the SLO`);
     profile = await measureRamp({
       url: runtime.url,
       pid: runtime.pid,
@@ -260,6 +272,7 @@ export async function planCommand(argv: string[]): Promise<number> {
       startupSeconds: runtime.startupSeconds,
       stepMs: o.stepSeconds * 1000,
       maxConcurrency: o.maxConcurrency,
+      onRate: (v) => log(`  rate ${fmt(v.offeredRps).padStart(6)} req/s (open loop)  ${fmt(v.okRps).padStart(6)} ok  p99 ${v.p99Ms.toFixed(1).padStart(7)} ms  ${v.meetsSlo ? 'ok' : 'over SLO'}${v.shedRps ? `  (${fmt(v.shedRps)}/s shed)` : ''}${v.foreignCpuPercent > 20 ? `  [other work used ${v.foreignCpuPercent} % CPU]` : ''}`),
       onOverload: (v) => log(`  overload (open loop): ${fmt(v.offeredRps)} req/s offered, ${fmt(v.okRps)} served, ${fmt(v.shedRps)} shed with 503`),
       onStep: (p) =>
         log(`  c=${String(p.concurrency).padStart(3)}  ${fmt(p.rps).padStart(6)} req/s  p99 ${p.p99Ms.toFixed(1).padStart(7)} ms  saturation ${p.saturation.toFixed(2).padStart(6)}  CPU ${p.cpuPercent.toFixed(0).padStart(3)} %  ${p.meetsSlo ? 'ok' : 'over SLO'}${p.shed ? `  (${p.shed} shed)` : ''}${p.foreignCpuPercent > 20 ? `  [other work used ${p.foreignCpuPercent} % CPU]` : ''}`),
@@ -278,7 +291,8 @@ export async function planCommand(argv: string[]): Promise<number> {
   fs.writeFileSync(profileFile, JSON.stringify({ model, measuredAt: new Date().toISOString(), ...profile }, null, 2) + '\n');
   fs.writeFileSync(chartFile, rampChart(profile, model));
 
-  const out: string[] = [`${model}: ${fmt(Math.round(profile.capacityRps))} req/s per instance at p99 ≤ ${profile.sloP99Ms} ms (peak ${fmt(Math.round(profile.peakRps))} req/s), on ${profile.cpuModel}, ${profile.cores} cores`, '', rampTable(profile), ''];
+  const closed = profile.closedLoopCapacityRps !== undefined ? `; closed loop ${fmt(Math.round(profile.closedLoopCapacityRps))} req/s` : '';
+  const out: string[] = [`${model}: ${fmt(Math.round(profile.capacityRps))} req/s per instance at p99 ≤ ${profile.sloP99Ms} ms in open loop (peak ${fmt(Math.round(profile.peakRps))} req/s${closed}), on ${profile.cpuModel}, ${profile.cores} cores`, '', rampTable(profile), '', rateTable(profile), ''];
   if (stack && stackFile) {
     const warning = cpuWarning(profile, stack.instanceType);
     if (warning) log(`plan: warning: ${warning}`);

@@ -1,14 +1,24 @@
 /**
  * Calibration of `simulate` against the real runtime, in one run: `plan`'s measurement
- * (bench/capacity.ts, a closed-loop ramp) of one instance gives the simulated instance its only
- * parameters; then the real fleet behind HAProxy is offered 1.5× and 3× its capacity (open loop)
- * and the shed fraction it answers with 503 is compared with what the simulator predicts for the
- * same fleet, load and duration. They must agree within 0.10.
- * Last run on this 2-core box (1 instance, CNN, queue 16): 1.5× → measured 0.059, simulated 0.000;
- * 3× → measured 0.478, simulated 0.456.
+ * (bench/capacity.ts: closed-loop ramp, open-loop request-rate ramp, overload steps) of one
+ * instance gives the simulated instance its only parameters; then the real fleet behind HAProxy is
+ * offered 1.5× and 3× its capacity (open loop) and the shed fraction it answers with 503 is
+ * compared with what the simulator predicts for the same fleet, load and duration. They must agree
+ * within 0.10.
+ *
+ * The machine is shared (2 cores; on a developer box other work comes and goes), and a prediction
+ * made on one machine says nothing about another: the measurement and the runs it predicts must
+ * see the same, quiet machine. Each attempt records the CPU other processes used during plan's
+ * measurement and during each offered load; an attempt is steady when that stayed under
+ * MAX_FOREIGN_CPU and changed by at most MAX_FOREIGN_DRIFT between the measurement and a run. An
+ * unsteady attempt is repeated (at most MAX_ATTEMPTS: chosen by the machine's state, never by the
+ * result). With no steady attempt, CI (where the machine is the suite's alone) still compares, on
+ * the steadiest one, and fails if they disagree; a developer box shared with other work prints the
+ * figures and says why it did not compare, as the fleet suites do when HAProxy is missing.
+ * Measured on this box, quiet: see the README's Scaling section.
  */
 import { measureRamp } from '../../bench/capacity';
-import { waitForIdle } from '../../bench/lib/common';
+import { ForeignCpu, round, waitForIdle } from '../../bench/lib/common';
 import type { InstanceProfile } from '../../infra/scaling/instance-profile';
 import { simulate } from '../../infra/scaling/simulate';
 import { runLoad } from '../helpers/load';
@@ -28,8 +38,40 @@ const INSTANCES = Number(process.env.CALIBRATION_INSTANCES ?? 1);
 const QUEUE_BOUND = 16;
 const SLO_P99_MS = 250;
 const STEP_MS = 2000;
+/** plan's open-loop steps: longer than the closed loop's, as goodput under overload is what the runs below depend on. */
+const OPEN_LOOP_STEP_MS = 4000;
 const OFFER_MS = 8000;
+const FACTORS = [1.5, 3];
 const TOLERANCE = 0.1;
+/** Other work's CPU (% of one core) may be at most this during the measurement and the runs… */
+const MAX_FOREIGN_CPU = 50;
+/** …and may differ this much between the measurement and a run it predicts. */
+const MAX_FOREIGN_DRIFT = 15;
+const MAX_ATTEMPTS = 3;
+
+interface Check {
+  factor: number;
+  offeredRps: number;
+  foreignCpuPercent: number;
+  sent: number;
+  skipped: number;
+  ok: number;
+  shed: number;
+  failed: number;
+  okRps: number;
+  measuredShed: number;
+  simulatedShed: number;
+  failures: unknown[];
+}
+
+interface Attempt {
+  profile: InstanceProfile;
+  planForeignCpuPercent: number;
+  checks: Check[];
+  /** Largest |other work's CPU during a run − during the measurement|. */
+  drift: number;
+  steady: boolean;
+}
 
 const report = (figures: Record<string, unknown>) => {
   // eslint-disable-next-line no-console
@@ -38,7 +80,54 @@ const report = (figures: Record<string, unknown>) => {
 
 run('simulate calibrated against the HAProxy fleet', () => {
   let fleet: Fleet;
-  let profile: InstanceProfile;
+  const attempts: Attempt[] = [];
+  let chosen: Attempt;
+
+  /** plan's measurement, then each offered load on the fleet and the simulator's prediction for it. */
+  async function attempt(): Promise<Attempt> {
+    const first = fleet.instances[0];
+    const own = [fleet.haproxy.pid!, ...fleet.instances.slice(1).map((i) => i.pid)];
+    await waitForIdle(40, 30_000, (m) => report({ note: m }));
+    const planForeign = new ForeignCpu(() => [first.pid, process.pid, ...own]);
+    planForeign.begin();
+    // Through HAProxy: the instance as the load balancer reaches it (here the balancer shares its cores).
+    const profile = await measureRamp({
+      url: INSTANCES === 1 ? fleet.url : first.url,
+      pid: first.pid,
+      ownPids: own,
+      request: heavyRequest(),
+      sloP99Ms: SLO_P99_MS,
+      workers: 1,
+      queueBound: QUEUE_BOUND,
+      startupSeconds: 0,
+      stepMs: STEP_MS,
+      openLoopStepMs: OPEN_LOOP_STEP_MS,
+      maxConcurrency: 64,
+    });
+    const planForeignCpuPercent = planForeign.end();
+    // The runs follow at once: the closer in time, the likelier they see the machine the measurement saw.
+    const checks: Check[] = [];
+    for (const factor of FACTORS) {
+      const offeredRps = Math.round(factor * INSTANCES * profile.capacityRps);
+      const foreign = new ForeignCpu(() => [process.pid, ...fleet.instances.map((i) => i.pid), fleet.haproxy.pid!]);
+      foreign.begin();
+      const m = await runLoad({ url: fleet.url, request: heavyRequest(), ratePerSecond: offeredRps, concurrency: 512, durationMs: OFFER_MS, timeoutMs: 30_000, shedStatuses: [503] });
+      const foreignCpuPercent = foreign.end();
+      // Requests the open-loop generator could not send (every socket busy) never reached the fleet: the simulator is offered what was sent.
+      const simulated = simulate({
+        group: { minSize: INSTANCES, maxSize: INSTANCES, policies: [], instanceWarmupSeconds: 0, coldStartSeconds: 0 },
+        instance: profile,
+        trace: new Array(Math.round(OFFER_MS / 1000)).fill(m.sent / (OFFER_MS / 1000)),
+      });
+      checks.push({
+        factor, offeredRps, foreignCpuPercent, sent: m.sent, skipped: m.skipped, ok: m.ok, shed: m.shed, failed: m.failed, okRps: round(m.ok / (OFFER_MS / 1000), 1),
+        measuredShed: round(m.shed / m.sent, 3), simulatedShed: round(simulated.shedFraction, 3), failures: m.failures.slice(0, 3),
+      });
+    }
+    const drift = round(Math.max(...checks.map((c) => Math.abs(c.foreignCpuPercent - planForeignCpuPercent))), 1);
+    const steady = drift <= MAX_FOREIGN_DRIFT && Math.max(planForeignCpuPercent, ...checks.map((c) => c.foreignCpuPercent)) <= MAX_FOREIGN_CPU;
+    return { profile, planForeignCpuPercent, checks, drift, steady };
+  }
 
   beforeAll(async () => {
     const repo = buildFleetRepository({ maxQueueSize: QUEUE_BOUND, boundedModels: ['text-orientation'] });
@@ -49,48 +138,38 @@ run('simulate calibrated against the HAProxy fleet', () => {
       haproxy: { serverTimeoutMs: 30_000 },
     });
     await Promise.all(fleet.instances.map((i) => fleet.waitInRotation(i.name, 30_000)));
-    const first = fleet.instances[0];
-    // The measurement and the runs it predicts must see the same machine: start both on a settled one.
-    await waitForIdle(40, 60_000, (m) => console.log(`CALIBRATION ${m}`));
-    profile = await measureRamp({
-      url: first.url,
-      pid: first.pid,
-      request: heavyRequest(),
-      sloP99Ms: SLO_P99_MS,
-      workers: 1,
-      queueBound: QUEUE_BOUND,
-      startupSeconds: 0,
-      stepMs: STEP_MS,
-      maxConcurrency: 64,
-    });
-  }, 240_000);
+    for (let k = 1; k <= MAX_ATTEMPTS; k++) {
+      const a = await attempt();
+      attempts.push(a);
+      const p = a.profile;
+      report({
+        attempt: k, instances: INSTANCES, steady: a.steady, drift: a.drift, planForeignCpuPercent: a.planForeignCpuPercent,
+        capacityRps: p.capacityRps, closedLoopCapacityRps: p.closedLoopCapacityRps, peakRps: p.peakRps,
+        checks: a.checks.map((c) => ({ factor: c.factor, offeredRps: c.offeredRps, sentRps: round(c.sent / (OFFER_MS / 1000), 0), okRps: c.okRps, measuredShed: c.measuredShed, simulatedShed: c.simulatedShed, foreignCpuPercent: c.foreignCpuPercent, failed: c.failed })),
+        rateRamp: p.rateRamp?.map((s) => [s.offeredRps, s.okRps, s.p99Ms, s.meetsSlo ? 'ok' : 'over']),
+        overload: p.overload?.map((s) => [s.offeredRps, s.okRps]),
+        ramp: p.ramp.map((r) => [r.concurrency, r.rps, r.p99Ms]),
+      });
+      if (a.steady) break;
+      if (k < MAX_ATTEMPTS) report({ note: `other work used up to ${Math.max(a.planForeignCpuPercent, ...a.checks.map((c) => c.foreignCpuPercent))} % of a core (allowed ${MAX_FOREIGN_CPU}), changing by ${a.drift} between the measurement and a run (allowed ${MAX_FOREIGN_DRIFT}): measuring again` });
+    }
+    chosen = attempts.find((a) => a.steady) ?? attempts.reduce((a, b) => (b.drift < a.drift ? b : a));
+  }, MAX_ATTEMPTS * 150_000);
 
   afterAll(async () => {
     await fleet?.stop();
   });
 
-  test.each([1.5, 3])('at %s× the fleet capacity the simulated shed fraction is within 0.10 of the measured one', async (factor) => {
-    const fleetCapacity = INSTANCES * profile.capacityRps;
-    const rate = Math.round(factor * fleetCapacity);
-    const busyPercent = await waitForIdle(40, 30_000, (m) => console.log(`CALIBRATION ${m}`));
-    const measured = await runLoad({ url: fleet.url, request: heavyRequest(), ratePerSecond: rate, concurrency: 512, durationMs: OFFER_MS, timeoutMs: 30_000, shedStatuses: [503] });
-    const offered = measured.sent + measured.skipped;
-    // Requests the open-loop generator could not send (every slot busy) never reached the fleet: not shed by it.
-    const measuredShed = measured.shed / measured.sent;
-    const simulated = simulate({
-      group: { minSize: INSTANCES, maxSize: INSTANCES, policies: [], instanceWarmupSeconds: 0, coldStartSeconds: 0 },
-      instance: profile,
-      trace: new Array(Math.round(OFFER_MS / 1000)).fill(measured.sent / (measured.durationMs / 1000)),
-    });
-    report({
-      factor, instances: INSTANCES, busyPercentBefore: busyPercent, capacityRps: profile.capacityRps, peakRps: profile.peakRps, offeredRps: rate,
-      sent: measured.sent, skipped: measured.skipped, offered, ok: measured.ok, shed: measured.shed, okRps: measured.okRps,
-      measuredShed: Math.round(measuredShed * 1000) / 1000, simulatedShed: Math.round(simulated.shedFraction * 1000) / 1000,
-      overload: profile.overload, failed: measured.failed, errors: measured.errors, failures: measured.failures.slice(0, 3),
-      ramp: profile.ramp.map((p) => [p.concurrency, p.rps, p.p99Ms]),
-    });
-    expect(measured.failed).toBe(0);
-    expect(measured.shed).toBeGreaterThan(0);
-    expect(Math.abs(simulated.shedFraction - measuredShed)).toBeLessThanOrEqual(TOLERANCE);
-  }, 90_000);
+  test.each(FACTORS)('at %s× the fleet capacity the simulated shed fraction is within 0.10 of the measured one', (factor) => {
+    const c = chosen.checks.find((x) => x.factor === factor)!;
+    expect(c.failures).toEqual([]);
+    expect(c.failed).toBe(0);
+    expect(c.shed).toBeGreaterThan(0);
+    if (!chosen.steady && !process.env.CI) {
+      // eslint-disable-next-line no-console
+      console.warn(`calibration not compared at ${factor}×: other work kept the machine busy through ${attempts.length} attempts (measured ${c.measuredShed}, simulated ${c.simulatedShed}); CI compares regardless`);
+      return;
+    }
+    expect(Math.abs(c.simulatedShed - c.measuredShed)).toBeLessThanOrEqual(TOLERANCE);
+  });
 });

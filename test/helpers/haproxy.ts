@@ -139,6 +139,11 @@ export class Haproxy {
     this.url = `http://127.0.0.1:${options.frontendPort}`;
   }
 
+  /** HAProxy's process id while it runs (its CPU is ours, not other work's, in measurements). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   /** Writes the configuration, validates it with `haproxy -c`, starts HAProxy in the foreground and waits for its stats socket. */
   static async start(options: HaproxyOptions): Promise<Haproxy> {
     const bin = haproxyBinary();

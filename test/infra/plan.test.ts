@@ -84,6 +84,9 @@ describe('onnx-fleet plan, for real (short profile)', () => {
     expect(r.stderr).toMatch(/c=\s+1 .* req\/s {2}p99/);
     expect(r.stderr).toContain('plan: warning: measured on');
     expect(r.stdout).toMatch(/\| concurrency \| req\/s \|/);
+    // Then the open-loop request-rate ramp from where the closed loop stopped, and the overload steps.
+    expect(r.stderr).toMatch(/rate +[\d.k]+ req\/s \(open loop\)/);
+    expect(r.stdout).toMatch(/\| open loop +\| offered req\/s \|/);
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('secure: v1:AAABAMFhbHRlZC1zZWNyZXQtY2lwaGVydGV4dA==');
     expect(text).toMatch(/# plan: saturation measured at 70 % of [\d.k]+ req\/s per instance at p99 ≤ 500 ms \(iris on /);
@@ -92,6 +95,10 @@ describe('onnx-fleet plan, for real (short profile)', () => {
     const profile = JSON.parse(fs.readFileSync(path.join(dir, 'mine.capacity.json'), 'utf8'));
     expect(profile).toMatchObject({ model: 'iris', workers: 1, sloP99Ms: 500, cpuModel: os.cpus()[0].model.trim() });
     expect(profile.capacityRps).toBeGreaterThan(0);
+    // Capacity is the highest open-loop rate within the SLO (the closed loop's where none met it).
+    const passing = profile.rateRamp.filter((s: { meetsSlo: boolean }) => s.meetsSlo).map((s: { okRps: number }) => s.okRps);
+    expect(profile.capacityRps).toBe(passing.length ? Math.max(...passing) : profile.closedLoopCapacityRps);
+    expect(profile.overload.length).toBeGreaterThanOrEqual(2);
     expect(config.scaling.requestsPerTarget).toBe(Math.round(profile.capacityRps * 0.7 * 60));
     expect(fs.readFileSync(path.join(dir, 'mine.capacity.svg'), 'utf8')).toContain('onnx-fleet plan: iris');
 

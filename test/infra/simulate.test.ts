@@ -74,6 +74,31 @@ describe('the fleet model', () => {
     expect(new InstanceModel(PROFILE).goodput(9000)).toBe(PROFILE.peakRps);
   });
 
+  test('measured in open loop: everything served up to the rate ramp\'s capacity, then the overload points, whatever the closed loop reached', () => {
+    const openLoop = {
+      ...PROFILE,
+      capacityRps: 1300,
+      closedLoopCapacityRps: 1000,
+      peakRps: 1400,
+      rateRamp: [
+        { offeredRps: 1000, okRps: 1000, shedRps: 0, p50Ms: 4, p99Ms: 20, saturation: 6, meetsSlo: true },
+        { offeredRps: 1300, okRps: 1300, shedRps: 0, p50Ms: 6, p99Ms: 40, saturation: 12, meetsSlo: true },
+        { offeredRps: 1600, okRps: 1400, shedRps: 200, p50Ms: 30, p99Ms: 60, saturation: 140, meetsSlo: false },
+      ],
+      overload: [{ offeredRps: 1600, okRps: 1400, shedRps: 200 }, { offeredRps: 2600, okRps: 1200, shedRps: 1400 }, { offeredRps: 5200, okRps: 700, shedRps: 4500 }],
+    };
+    const m = new InstanceModel(openLoop);
+    expect(m.knee).toBe(1300);
+    expect(m.state(1250, 0).servedRps).toBe(1250);
+    expect(m.goodput(1450)).toBeCloseTo(1350, 9); // between (1300, 1300) and (1600, 1400)
+    expect(m.goodput(2100)).toBeCloseTo(1300, 9);
+    expect(m.goodput(3900)).toBeCloseTo(950, 9);
+    expect(m.goodput(1000)).toBe(1400); // with a backlog, the best it was measured to serve
+    // A fixed instance offered 2,100 req/s for 10 s sheds what its goodput there leaves (its queue fills first).
+    const r = simulate({ group: fixed(1), instance: openLoop, trace: new Array(10).fill(2100) });
+    expect(r.shedFraction).toBeCloseTo((10 * (2100 - 1300) - PROFILE.queueBound) / (10 * 2100), 6);
+  });
+
   test('below capacity nothing is shed and latency follows the measured ramp', () => {
     const r = simulate({ group: fixed(2), instance: PROFILE, trace: new Array(120).fill(1400) });
     expect(r.shed).toBe(0);
