@@ -97,7 +97,7 @@ export interface InstanceState {
   cpuPercent: number;
 }
 
-function interpolate(points: RampPoint[], rps: number, pick: (p: RampPoint) => number): number {
+function interpolate<P extends { rps: number }>(points: P[], rps: number, pick: (p: P) => number): number {
   for (let i = 1; i < points.length; i++) {
     if (rps <= points[i].rps) {
       const a = points[i - 1];
@@ -121,8 +121,23 @@ export function risingRamp(profile: InstanceProfile): RampPoint[] {
   return out;
 }
 
+/**
+ * Latency by rate below capacity: the open-loop rate ramp's steps within the SLO when plan measured
+ * them (a load balancer's traffic is an open loop; closed-loop clients queue behind each other and
+ * show more latency at the same rate), after an idle point at the lowest latency measured; else
+ * the closed-loop ramp.
+ */
+function latencyPoints(profile: InstanceProfile, ramp: RampPoint[]): Array<{ rps: number; p99Ms: number }> {
+  const open = (profile.rateRamp ?? []).filter((s) => s.meetsSlo).sort((a, b) => a.okRps - b.okRps);
+  if (open.length === 0) return ramp;
+  const out = [{ rps: 0, p99Ms: Math.min(...open.map((s) => s.p99Ms)) }];
+  for (const s of open) if (s.okRps > out[out.length - 1].rps) out.push({ rps: s.okRps, p99Ms: s.p99Ms });
+  return out;
+}
+
 export class InstanceModel {
   private readonly points: RampPoint[];
+  private readonly latency: Array<{ rps: number; p99Ms: number }>;
   /** Offered rate → goodput beyond the knee: (knee, knee), then the measured open-loop overload points. */
   private readonly line: Array<[number, number]>;
   /** Up to this offered rate the instance serves everything (and sheds nothing) when it has no backlog. */
@@ -133,6 +148,7 @@ export class InstanceModel {
   constructor(readonly profile: InstanceProfile) {
     if (!(profile.peakRps > 0)) throw new Error(`instance profile: peakRps must be positive, got ${profile.peakRps}`);
     this.points = risingRamp(profile);
+    this.latency = latencyPoints(profile, this.points);
     const overload = [...(profile.overload ?? [])].filter((p) => p.offeredRps > 0).sort((a, b) => a.offeredRps - b.offeredRps);
     if (profile.rateRamp?.length) {
       // Measured in open loop: the instance serves everything up to the capacity the rate ramp found.
@@ -169,16 +185,16 @@ export class InstanceModel {
     if (backlog <= 0 && rps < this.knee) {
       return {
         servedRps: rps,
-        p99Ms: interpolate(this.points, rps, (p) => p.p99Ms),
+        p99Ms: interpolate(this.latency, rps, (p) => p.p99Ms),
         saturation: interpolate(this.points, rps, (p) => p.saturation),
         cpuPercent: interpolate(this.points, rps, (p) => p.cpuPercent),
       };
     }
-    // Overloaded: serving at the goodput this rate leaves; what is queued waits backlog / goodput on top of the peak's latency.
+    // Overloaded: serving at the goodput this rate leaves; what is queued waits backlog / goodput on top of the latency at the knee.
     const servedRps = this.goodput(rps);
     return {
       servedRps,
-      p99Ms: atPeak((p) => p.p99Ms) + (backlog / Math.max(servedRps, 1e-9)) * 1000,
+      p99Ms: interpolate(this.latency, this.knee, (p) => p.p99Ms) + (backlog / Math.max(servedRps, 1e-9)) * 1000,
       saturation: atPeak((p) => p.saturation) + backlog / this.profile.workers,
       cpuPercent: atPeak((p) => p.cpuPercent),
     };

@@ -90,6 +90,9 @@ describe('the fleet model', () => {
     const m = new InstanceModel(openLoop);
     expect(m.knee).toBe(1300);
     expect(m.state(1250, 0).servedRps).toBe(1250);
+    // Latency below capacity from the open-loop steps (the closed loop's 1,000 req/s point had 45 ms).
+    expect(m.state(1150, 0).p99Ms).toBeCloseTo(30, 9);
+    expect(m.state(1000, 0).p99Ms).toBeCloseTo(20, 9);
     expect(m.goodput(1450)).toBeCloseTo(1350, 9); // between (1300, 1300) and (1600, 1400)
     expect(m.goodput(2100)).toBeCloseTo(1300, 9);
     expect(m.goodput(3900)).toBeCloseTo(950, 9);
