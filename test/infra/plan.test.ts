@@ -107,6 +107,20 @@ describe('onnx-fleet plan, for real (short profile)', () => {
     expect(s.stdout).toContain('| saturation');
   }, 180_000);
 
+  test('the CNN example too: a profile simulate replays, its capacity found in open loop', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-plan-cnn-'));
+    const r = spawnSync(process.execPath, [CLI, 'plan', '--model-repository', EXAMPLES, '--model', 'text-orientation', '--slo-p99-ms', '500', '--step-seconds', '1', '--max-concurrency', '8', '--workers', '1', '--out', dir, '--json'], { encoding: 'utf8', timeout: 150_000 });
+    expect({ status: r.status, stderr: r.stderr.slice(-2000) }).toMatchObject({ status: 0 });
+    const profile = JSON.parse(r.stdout);
+    expect(profile).toMatchObject({ model: 'text-orientation', workers: 1, sloP99Ms: 500 });
+    expect(profile.rateRamp.length).toBeGreaterThan(0);
+    expect(profile.capacityRps).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(dir, 'text-orientation.capacity.json'))).toBe(true);
+    const s = spawnSync(process.execPath, [CLI, 'simulate', '--stack', 'staging', '--profile', path.join(dir, 'text-orientation.capacity.json'), '--trace', 'burst', '--time-scale', '0.05'], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: s.status, stderr: s.stderr }).toMatchObject({ status: 0, stderr: '' });
+    expect(s.stdout).toContain('| saturation');
+  }, 180_000);
+
   test('bad input names the option and what is allowed', () => {
     const r = spawnSync(process.execPath, [CLI, 'plan', '--model-repository', EXAMPLES, '--slo-p99-ms', 'fast'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
