@@ -82,7 +82,7 @@ interface OptionDef {
 }
 
 /** Worker threads' default nice increment (see runtime/workers/priority.ts and the README's Performance section). */
-export const DEFAULT_WORKER_NICE = 5;
+export const DEFAULT_WORKER_NICE = 0;
 
 /** Largest request body accepted by default; ingresses in front of the runtime use the same limit. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;

@@ -61,3 +61,15 @@ describe('estimated queue wait', () => {
     expect(q.refusal(30_000)).toBeUndefined();
   });
 });
+
+describe('estimated queue wait never latches', () => {
+  test('a request arriving to an empty queue is admitted even when the last executions were slower than its timeout', () => {
+    const e = new WaitEstimator(1);
+    e.record(100_000, 1); // one 100 ms execution, against a 15 ms timeout
+    const { q, shed } = queue(e, 15_000);
+    expect(q.refusal()).toBeUndefined();
+    fill(q, 1);
+    expect(q.refusal()?.message).toMatch(/estimated queue wait 200 ms \(1 waiting\) exceeds the request timeout of 15 ms/);
+    expect(shed).toEqual(['queue_wait']);
+  });
+});
