@@ -164,7 +164,11 @@ export class InstanceModel {
     }
   }
 
-  /** The service rate while `rps` are offered: beyond the knee the measured open-loop goodput, interpolated (the last point's beyond it). */
+  /**
+   * The service rate while `rps` are offered: beyond the knee the measured open-loop goodput,
+   * interpolated (the last point's beyond it). Interpolated as served req/s, not as a shed fraction:
+   * a saturated instance serves a slowly changing goodput, and what it sheds is the rest of the offer.
+   */
   goodput(rps: number): number {
     const line = this.line;
     // A service rate, not what is served: with a backlog, an instance offered less than its knee still serves at its best.

@@ -74,6 +74,17 @@ describe('the fleet model', () => {
     expect(new InstanceModel(PROFILE).goodput(9000)).toBe(PROFILE.peakRps);
   });
 
+  test('goodput between overload points is interpolated as served req/s: a fixed fleet at 3× sheds 1 − goodput(3×) / offered', () => {
+    // plan's 1.5×, 2×, 3×, 4× points, with goodput that does not fall linearly between 2× and 4×.
+    const m = new InstanceModel({ ...PROFILE, overload: [{ offeredRps: 1650, okRps: 1050, shedRps: 600 }, { offeredRps: 2200, okRps: 680, shedRps: 1520 }, { offeredRps: 3300, okRps: 720, shedRps: 2580 }, { offeredRps: 4400, okRps: 440, shedRps: 3960 }] });
+    expect(m.goodput(3300)).toBe(720); // not the 560 of the line between 2× and 4×
+    expect(m.goodput(2750)).toBeCloseTo(700, 9);
+    const r = simulate({ group: fixed(1), instance: m.profile, trace: new Array(600).fill(3300) });
+    const expected = 1 - 720 / 3300;
+    expect(r.shedFraction).toBeLessThanOrEqual(expected + 1e-9);
+    expect(r.shedFraction).toBeGreaterThan(expected - 0.01);
+  });
+
   test('measured in open loop: everything served up to the rate ramp\'s capacity, then the overload points, whatever the closed loop reached', () => {
     const openLoop = {
       ...PROFILE,
