@@ -102,7 +102,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
     expect((await fleet.haproxy.server('r2')).status).toBe('DOWN');
     const before = await fleet.haproxy.servers();
     const result = await runLoad({ url: fleet.url, request: irisRequest(), ratePerSecond: STEADY_RATE, concurrency: STEADY_CONCURRENCY, durationMs: 10_000 });
-    const after = await fleet.haproxy.servers();
+    const after = await fleet.haproxy.settledServers();
     const d = delta(before, after, FIELDS);
     expectConsistent(result, d);
     expect(result.failed).toBe(0);
@@ -139,7 +139,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
     const exitedAfterMs = Date.now() - t0;
     await sleep(1000);
     const result = await load.stop();
-    const after = await fleet.haproxy.servers();
+    const after = await fleet.haproxy.settledServers();
     const d = delta(before, after, FIELDS);
     report('1-sigterm', { sent: result.sent, ok: result.ok, failed: result.failed, skipped: result.skipped, markedDownMs: markedDown - t0, exitedAfterMs, exitCode: code, retries: d.BACKEND.wretr, redispatches: d.BACKEND.wredis, p99Ms: result.latencyMs.p99 });
     expect(code).toBe(0);
@@ -176,7 +176,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
     while (n(await fleet.haproxy.server('r1'), 'stot') === stotAtRestart && Date.now() - upAt < 20_000) await sleep(200);
     await sleep(2000);
     const result = await load.stop();
-    const after = await fleet.haproxy.servers();
+    const after = await fleet.haproxy.settledServers();
     const d = delta(before, after, FIELDS);
     report('2-sigkill', {
       sent: result.sent, ok: result.ok, failed: result.failed, skipped: result.skipped,
@@ -205,7 +205,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
     await fleet.haproxy.waitForStatus('r1', (s) => s === 'UP', 60_000);
     await sleep(2000);
     const result = await load.stop();
-    const after = await fleet.haproxy.servers();
+    const after = await fleet.haproxy.settledServers();
     const d = delta(before, after, FIELDS);
     const loading = result.failures.filter((f) => f.status === 503 && /LOADING|starting|no ready version/.test(f.body ?? ''));
     report('2b-sigkill-fast-restart', {
@@ -239,7 +239,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
     const backAfterMs = Date.now() - contAt;
     await sleep(2000);
     const result = await load.stop();
-    const after = await fleet.haproxy.servers();
+    const after = await fleet.haproxy.settledServers();
     const d = delta(before, after, FIELDS);
     report('3-sigstop', {
       sent: result.sent, ok: result.ok, failed: result.failed, skipped: result.skipped, inFlightAtStop,
@@ -273,7 +273,7 @@ run('fleet: 3 runtimes behind HAProxy with health checks from the contract', () 
       for (const [name, row] of Object.entries(await fleet.haproxy.servers())) if (name !== 'BACKEND') statuses.add(`${name}:${row.status}`);
     }
     const result = await load.stop();
-    const after = await fleet.haproxy.servers();
+    const after = await fleet.haproxy.settledServers();
     const shedAfter = await Promise.all(fleet.instances.map(async (i) => metricValue(await scrape(i.url), 'onnx_fleet_requests_shed_total')));
     const d = delta(before, after, FIELDS);
     const shedPerInstance = fleet.instances.map((_, k) => shedAfter[k] - shedBefore[k]);

@@ -222,6 +222,25 @@ export class Haproxy {
     return out;
   }
 
+  /**
+   * `servers()` once the counters have settled: no session open on the backend and two reads in a row equal.
+   * HAProxy counts a response (hrsp_2xx, ...) when the stream ends, which can be just after the client
+   * has read it, so a snapshot taken the moment a load generator finishes may miss its last response.
+   */
+  async settledServers(timeoutMs = 3000): Promise<Record<string, StatRow>> {
+    const counters = (rows: Record<string, StatRow>) =>
+      JSON.stringify(Object.entries(rows).map(([k, r]) => [k, r.scur, r.stot, r.hrsp_2xx, r.hrsp_4xx, r.hrsp_5xx, r.eresp, r.econ]));
+    const deadline = Date.now() + timeoutMs;
+    let last = await this.servers();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 50));
+      const next = await this.servers();
+      if ((Number(next.BACKEND?.scur) || 0) === 0 && counters(next) === counters(last)) return next;
+      if (Date.now() > deadline) return next;
+      last = next;
+    }
+  }
+
   /** Waits until the server's status (UP, DOWN, "UP 1/2", "DOWN 1/2", ...) matches; returns when it did (ms since epoch). */
   async waitForStatus(name: string, match: (status: string) => boolean, timeoutMs: number, stepMs = 100): Promise<number> {
     const deadline = Date.now() + timeoutMs;
