@@ -17,19 +17,52 @@ export const AURORA_DOCS = {
   modifyCluster: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html',
   engineVersions: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html',
   upgrades: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_UpgradeDBInstance.PostgreSQL.html',
+  releaseCalendar: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html',
+  versionPolicy: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.VersionPolicy.html',
+  versionPolicyUpgrading: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.VersionPolicy.Upgrading.html',
+  lts: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Updates.LTS.html',
+  autoMinorUpgrades: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Maintenance.AMVU.html',
+  clusterParameterGroup: 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterParameterGroup.html',
 } as const;
 
 export const AURORA_ENGINE = 'aurora-postgresql';
+
 /**
- * The engine version new stacks run: a full version, as CreateDBCluster's EngineVersion lists them
- * (`aws rds describe-db-engine-versions --engine aurora-postgresql`); the API documents a
- * major-only shorthand (5.7, 8.0) for Aurora MySQL only. 15.14: Aurora PostgreSQL release notes,
- * PostgreSQL 15 versions.
+ * Aurora PostgreSQL 15 minor versions a stack may pin (`database.engineVersion`): released ones,
+ * as AWS's Aurora PostgreSQL release notes list them under "PostgreSQL 15 versions"
+ * (AURORA_DOCS.engineVersions; 15.10 and 15.14 also in AWS's announcements "Aurora PostgreSQL
+ * supports 16.6, 15.10, 14.15, 13.18, 12.22" and "… 17.6, 16.10, 15.14, 14.19, 13.22"). Only
+ * versions confirmed released are listed (add one with its release note). Older 15.x minors
+ * (15.2-15.8) are left out: AWS keeps a non-LTS minor for about 12 months
+ * (AURORA_DOCS.versionPolicy). What a region offers today: `aws rds describe-db-engine-versions
+ * --engine aurora-postgresql --region <region>`; a version AWS retires is removed here.
  */
-export const AURORA_POSTGRES_ENGINE_VERSION = '15.14';
+export const AURORA_POSTGRES_VERSIONS = ['15.10', '15.12', '15.14', '15.15'] as const;
+/**
+ * The long-term-support (LTS) minor of Aurora PostgreSQL 15: available for at least three years
+ * and patched in place (15.10.x: the EngineVersion stays 15.10), where other minors are retired
+ * after about 12 months and then upgraded by AWS whatever AutoMinorVersionUpgrade says
+ * (AURORA_DOCS.lts, AURORA_DOCS.versionPolicyUpgrading).
+ */
+export const AURORA_POSTGRES_LTS_VERSION = '15.10';
+/**
+ * The engine version new stacks run: the LTS minor. The platform pins the version and turns
+ * automatic minor upgrades off, which is how AWS says to stay on an LTS minor for its lifetime;
+ * a non-LTS pin would be upgraded by AWS within a year and the next `pulumi up` would then ask
+ * RDS for a downgrade (rule rds-pinned-version-no-auto-minor-upgrade).
+ */
+export const AURORA_POSTGRES_ENGINE_VERSION = AURORA_POSTGRES_LTS_VERSION;
 /** A full Aurora PostgreSQL version (major.minor), as DescribeDBEngineVersions lists it. */
 export const FULL_ENGINE_VERSION = /^\d+\.\d+$/;
-export const AURORA_PARAMETER_FAMILY = 'aurora-postgresql15';
+
+/**
+ * The DB cluster parameter group family of an Aurora PostgreSQL version: `aurora-postgresql<major>`
+ * (DescribeDBEngineVersions' DBParameterGroupFamily). A cluster only takes a parameter group of
+ * its engine version's family (AURORA_DOCS.clusterParameterGroup).
+ */
+export function auroraParameterFamily(engineVersion: string): string {
+  return `${AURORA_ENGINE}${engineVersion.split('.')[0]}`;
+}
 /** An Aurora cluster holds a writer and at most 15 Aurora Replicas. */
 export const AURORA_MAX_READERS = 15;
 

@@ -14,7 +14,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { DatabaseConfig } from '../config';
-import { AURORA_ENGINE, AURORA_PARAMETER_FAMILY } from './aurora-postgres';
+import { AURORA_ENGINE, auroraParameterFamily } from './aurora-postgres';
 
 /** Sizing and durability come straight from the stack schema's `database` block. */
 export interface ReplicatedDatabaseArgs extends DatabaseConfig {
@@ -58,7 +58,8 @@ export class ReplicatedDatabase extends pulumi.ComponentResource {
     const params = new aws.rds.ClusterParameterGroup(
       name,
       {
-        family: AURORA_PARAMETER_FAMILY,
+        // The family follows the version's major: a cluster takes only a group of its version's family.
+        family: auroraParameterFamily(args.engineVersion),
         description: 'onnx-fleet Aurora PostgreSQL parameters',
         parameters: [
           { name: 'rds.force_ssl', value: '1', applyMethod: 'pending-reboot' },
@@ -91,6 +92,9 @@ export class ReplicatedDatabase extends pulumi.ComponentResource {
         deletionProtection: args.protect,
         skipFinalSnapshot: !args.protect,
         finalSnapshotIdentifier: args.protect ? `${name}-final` : undefined,
+        // Off on the cluster as on every instance (AWS recommends the cluster-level setting; it
+        // defaults to true): the version is pinned (rule rds-pinned-version-no-auto-minor-upgrade).
+        autoMinorVersionUpgrade: false,
         tags: args.tags,
       },
       parent,

@@ -9,7 +9,7 @@
  * Then `npm run schema`, and map the key to its AWS rules in the rules table.
  */
 import { AMI_ID_PATTERN, amiLookupHint } from '../aws/ami';
-import { AURORA_MAX_READERS, AURORA_POSTGRES_ENGINE_VERSION, checkAuroraInstanceClass } from '../aws/aurora-postgres';
+import { AURORA_MAX_READERS, AURORA_POSTGRES_ENGINE_VERSION, AURORA_POSTGRES_VERSIONS, checkAuroraInstanceClass } from '../aws/aurora-postgres';
 import { DEFAULT_REPOSITORY_POLL_SECS, MODEL_CONTROL_MODES } from '../../runtime/contract';
 import { parseS3Location } from '../../runtime/s3-location';
 import { bool, byEnv, derived, ENVIRONMENTS, group, int, key, list, number, object, oneOf, optional, platformOnly, removed, show, text } from './kit';
@@ -216,11 +216,12 @@ export const STACK_FIELDS = {
           },
         ],
       }),
-      // A full version (AWS rule rds-aurora-postgresql-engine-version), upgraded by changing this key:
-      // RDS does not apply minor upgrades by itself (rds-pinned-version-no-auto-minor-upgrade).
-      engineVersion: key(text('an Aurora PostgreSQL 15 version, 15.<minor>', /^15(\.\d+)?$/), {
+      // One of the released versions AWS lists (AWS rule rds-aurora-postgresql-engine-version, which
+      // names them), upgraded by changing this key: automatic minor upgrades are off
+      // (rds-pinned-version-no-auto-minor-upgrade). The parameter group family follows its major.
+      engineVersion: key(text(`an Aurora PostgreSQL version (major.minor), one of ${AURORA_POSTGRES_VERSIONS.join(', ')}`, /^\d+(\.\d+)*$/), {
         default: AURORA_POSTGRES_ENGINE_VERSION,
-        description: 'Aurora PostgreSQL version, major.minor as `aws rds describe-db-engine-versions --engine aurora-postgresql` lists it; a minor upgrade is a change of this key.',
+        description: `Aurora PostgreSQL version the cluster runs, pinned: one of the released versions AWS's release notes list, major.minor as \`aws rds describe-db-engine-versions --engine aurora-postgresql\` shows them (default ${AURORA_POSTGRES_ENGINE_VERSION}, the long-term-support minor). Automatic minor upgrades are off; a minor upgrade is a change of this key.`,
       }),
       // The RDS primary + read replicas design's keys (AWS refuses read replicas of a source whose
       // password Secrets Manager manages): README, "Migrating a stack from RDS read replicas".

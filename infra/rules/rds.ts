@@ -3,7 +3,7 @@
  * from the RDS and Aurora user guides and the CreateDBCluster / CreateDBInstance API references.
  */
 import type { StackConfig } from '../config';
-import { AURORA_DOCS, AURORA_ENGINE, AURORA_POSTGRES_ENGINE_VERSION, checkAuroraInstanceClass, FULL_ENGINE_VERSION } from '../aws/aurora-postgres';
+import { AURORA_DOCS, AURORA_ENGINE, AURORA_POSTGRES_VERSIONS, auroraParameterFamily, checkAuroraInstanceClass, FULL_ENGINE_VERSION } from '../aws/aurora-postgres';
 import { autoName, describe, eachResource, inputsOf, num } from './graph';
 import { stackKey } from './keys';
 import type { AwsRule } from './types';
@@ -11,6 +11,7 @@ import type { AwsRule } from './types';
 const CLUSTER = 'aws:rds/cluster:Cluster';
 const MEMBER = 'aws:rds/clusterInstance:ClusterInstance';
 const INSTANCE = 'aws:rds/instance:Instance';
+const CLUSTER_PARAMS = 'aws:rds/clusterParameterGroup:ClusterParameterGroup';
 const API = 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference';
 
 /** RDS identifiers (DB clusters, DB instances, snapshots): letters, digits, hyphens; a letter first; no "--"; no trailing "-". */
@@ -33,37 +34,72 @@ function weekly(w: string): [number, number] | undefined {
 }
 const span = ([a, b]: [number, number], period: number) => (b - a + period) % period;
 
+/** One of the versions AWS has released (and so a full major.minor). */
+const released = (v: string): boolean => (AURORA_POSTGRES_VERSIONS as readonly string[]).includes(v);
+
 export const rdsRules: AwsRule[] = [
   {
     id: 'rds-aurora-postgresql-engine-version',
     resourceTypes: [CLUSTER, MEMBER],
     resource: 'Aurora DB cluster',
     setting: 'EngineVersion',
-    rule: 'An Aurora PostgreSQL EngineVersion is a full version (major.minor) as DescribeDBEngineVersions lists it; CreateDBCluster documents a major-only shorthand for Aurora MySQL (5.7, 8.0) only.',
-    sources: [AURORA_DOCS.createCluster, AURORA_DOCS.engineVersions],
+    rule: `An Aurora PostgreSQL EngineVersion is a version AWS has released, in full (major.minor) as DescribeDBEngineVersions lists it (CreateDBCluster documents a major-only shorthand for Aurora MySQL only); this platform allows ${AURORA_POSTGRES_VERSIONS.join(', ')} (release notes, PostgreSQL 15 versions).`,
+    sources: [AURORA_DOCS.engineVersions, AURORA_DOCS.createCluster, AURORA_DOCS.releaseCalendar],
     keys: ['database.engineVersion'],
     checkConfig: (c: StackConfig) =>
-      c.platform === 'aws' && !FULL_ENGINE_VERSION.test(c.database.engineVersion)
-        ? { key: 'database.engineVersion', message: `got ${JSON.stringify(c.database.engineVersion)}, expected a full version such as ${AURORA_POSTGRES_ENGINE_VERSION} (aws rds describe-db-engine-versions --engine aurora-postgresql lists them): a major-only version is documented for Aurora MySQL only` }
+      c.platform === 'aws' && !released(c.database.engineVersion)
+        ? {
+            key: 'database.engineVersion',
+            message: `got ${JSON.stringify(c.database.engineVersion)}, expected one of ${AURORA_POSTGRES_VERSIONS.join(', ')}: the Aurora PostgreSQL 15 versions AWS's release notes list (${AURORA_DOCS.engineVersions}), in full major.minor (a major-only version is documented for Aurora MySQL only)`,
+          }
         : undefined,
     checkGraph: eachResource([CLUSTER, MEMBER], (i) =>
-      i.engine === AURORA_ENGINE && i.engineVersion !== undefined && !FULL_ENGINE_VERSION.test(String(i.engineVersion)) ? `engine version ${JSON.stringify(i.engineVersion)}, expected major.minor` : undefined,
+      i.engine === AURORA_ENGINE && i.engineVersion !== undefined && !released(String(i.engineVersion)) ? `engine version ${JSON.stringify(i.engineVersion)}, expected one of ${AURORA_POSTGRES_VERSIONS.join(', ')}` : undefined,
     ),
     violation: { base: 'dev', config: { database: { engineVersion: '15' } } },
   },
   {
+    id: 'rds-aurora-parameter-group-family',
+    resourceTypes: [CLUSTER, CLUSTER_PARAMS],
+    resource: 'Aurora DB cluster parameter group',
+    setting: 'DBParameterGroupFamily with the cluster\'s EngineVersion',
+    rule: "A DB cluster parameter group belongs to one family and applies only to a cluster whose engine version is of that family: an Aurora PostgreSQL <major>.x cluster takes a group of family aurora-postgresql<major>.",
+    sources: [AURORA_DOCS.clusterParameterGroup, AURORA_DOCS.modifyCluster],
+    keys: ['database.engineVersion'],
+    checkGraph: (all) =>
+      eachResource([CLUSTER], (i) => {
+        if (i.engine !== AURORA_ENGINE || i.engineVersion === undefined || i.dbClusterParameterGroupName === undefined) return undefined;
+        const group = all.find((r) => r.type === CLUSTER_PARAMS && [inputsOf(r).name, autoName(r).name, r.name].includes(i.dbClusterParameterGroupName));
+        if (!group) return `parameter group ${JSON.stringify(i.dbClusterParameterGroupName)} is not declared in the stack`;
+        const family = inputsOf(group).family;
+        const expected = auroraParameterFamily(String(i.engineVersion));
+        return family === expected ? undefined : `engine version ${i.engineVersion} with parameter group ${describe(group)} of family ${family}, expected ${expected}`;
+      })(all),
+    violation: { base: 'staging', patch: [{ type: CLUSTER_PARAMS, set: { family: 'aurora-postgresql14' } }] },
+  },
+  {
     id: 'rds-pinned-version-no-auto-minor-upgrade',
     resourceTypes: [CLUSTER, MEMBER],
-    resource: 'Aurora DB instance',
-    setting: 'AutoMinorVersionUpgrade with the cluster\'s EngineVersion',
-    rule: 'RDS does not downgrade an engine: once it has applied an automatic minor upgrade, a ModifyDBCluster back to the pinned EngineVersion fails (Cannot upgrade aurora-postgresql from 15.y to 15.x); a pinned version needs AutoMinorVersionUpgrade off.',
-    sources: [AURORA_DOCS.upgrades, AURORA_DOCS.modifyCluster, 'https://github.com/ministryofjustice/cloud-platform-environments/pull/7615', 'https://github.com/nationalarchives/ds-caselaw-data-enrichment-service/pull/167'],
+    resource: 'Aurora DB cluster and its instances',
+    setting: "AutoMinorVersionUpgrade with the cluster's EngineVersion",
+    rule: 'RDS does not downgrade an engine: once it has applied an automatic minor upgrade, an update that sends the pinned EngineVersion fails (Cannot upgrade aurora-postgresql from 15.y to 15.x). A pinned version needs AutoMinorVersionUpgrade off on the cluster (AWS recommends the cluster-level setting; it defaults to true) and on every instance (Aurora upgrades a cluster only when all its instances have it on, and a cluster setting left true while an instance is false is changed to false by AWS: a perpetual diff).',
+    sources: [
+      AURORA_DOCS.autoMinorUpgrades,
+      AURORA_DOCS.versionPolicyUpgrading,
+      AURORA_DOCS.lts,
+      'https://github.com/terraform-aws-modules/terraform-aws-rds-aurora/issues/228',
+      'https://github.com/hashicorp/terraform-provider-aws/issues/48936',
+    ],
     keys: [],
     checkGraph: (all) => {
-      const pinned = new Set(all.filter((r) => r.type === CLUSTER && FULL_ENGINE_VERSION.test(String(inputsOf(r).engineVersion))).map((r) => `${r.name}-id`));
-      return eachResource([MEMBER], (i) => (pinned.has(i.clusterIdentifier) && i.autoMinorVersionUpgrade !== false ? `automatic minor upgrades on (the default) while the cluster pins engine version ${i.engineVersion}` : undefined))(all);
+      const pinned = all.filter((r) => r.type === CLUSTER && FULL_ENGINE_VERSION.test(String(inputsOf(r).engineVersion)));
+      const ids = new Set(pinned.map((r) => `${r.name}-id`));
+      return [
+        ...eachResource([CLUSTER], (i) => (FULL_ENGINE_VERSION.test(String(i.engineVersion)) && i.autoMinorVersionUpgrade !== false ? `automatic minor upgrades on (the default) while the cluster pins engine version ${i.engineVersion}` : undefined))(all),
+        ...eachResource([MEMBER], (i) => (ids.has(i.clusterIdentifier) && i.autoMinorVersionUpgrade !== false ? `automatic minor upgrades on (the default) while its cluster pins engine version ${i.engineVersion}` : undefined))(all),
+      ];
     },
-    violation: { base: 'staging', patch: [{ type: MEMBER, set: { autoMinorVersionUpgrade: true } }] },
+    violation: { base: 'staging', patch: [{ type: CLUSTER, set: { autoMinorVersionUpgrade: true } }] },
   },
   {
     id: 'rds-managed-password-no-read-replicas',

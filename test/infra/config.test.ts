@@ -70,7 +70,9 @@ describe('stack config', () => {
     ['prod with fewer instances than zones', { ...prod, 'onnx-fleet:minSize': '2' }, 'onnx-fleet:minSize: got 2, expected at least one instance per availability zone (3) in prod'],
     ['a non-integer size', { ...base, 'onnx-fleet:maxSize': 'lots' }, 'onnx-fleet:maxSize: got "lots", expected an integer from 1 to 1000'],
     ['a malformed object', { ...base, 'onnx-fleet:database': '[1, 2]' }, 'onnx-fleet:database: got "[1, 2]", expected an object'],
-    ['an unknown engine version', { ...base, 'onnx-fleet:database': '{"engineVersion": "16.2"}' }, 'onnx-fleet:database.engineVersion: got "16.2", expected an Aurora PostgreSQL 15 version, 15.<minor>'],
+    // Released versions only, from AWS's Aurora PostgreSQL release notes (infra/aws/aurora-postgres.ts).
+    ['an unreleased engine version', { ...base, 'onnx-fleet:database': '{"engineVersion": "15.11"}' }, 'onnx-fleet:database.engineVersion: got "15.11", expected one of 15.10, 15.12, 15.14, 15.15: the Aurora PostgreSQL 15 versions AWS\'s release notes list (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html), in full major.minor (a major-only version is documented for Aurora MySQL only) (AWS rule rds-aurora-postgresql-engine-version, see infra/rules/RULES.md)'],
+    ['not a version', { ...base, 'onnx-fleet:database': '{"engineVersion": "latest"}' }, 'onnx-fleet:database.engineVersion: got "latest", expected an Aurora PostgreSQL version (major.minor), one of 15.10, 15.12, 15.14, 15.15'],
     ['no pinned AMI', { 'aws:region': 'eu-west-1', 'onnx-fleet:arch': 'arm64', 'onnx-fleet:instanceType': 'c7g.large' },
       'onnx-fleet:amiId: missing, expected an AMI id pinned in the stack config (ami- followed by 8 or 17 hex digits); the current Amazon Linux 2023 image for eu-west-1 (arm64) is the SSM parameter /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64: aws ssm get-parameter --region eu-west-1 --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64 --query Parameter.Value --output text'],
     // AWS cannot roll back to a template whose ImageId is an SSM parameter (EC2 Auto Scaling User Guide, "Undo changes with a manual or auto rollback").
@@ -145,6 +147,6 @@ describe('database: Aurora PostgreSQL', () => {
       expect(checkAuroraInstanceClass(c.database.instanceClass)).toMatchObject({ ok: true });
       expect(c.database.readers).toBeLessThan(c.availabilityZones.length);
     }
-    expect(parseStackConfig({ ...prod, 'onnx-fleet:database': '{"instanceClass": "db.r7g.2xlarge", "readers": 1}' }).database).toEqual({ instanceClass: 'db.r7g.2xlarge', engineVersion: '15.14', readers: 1, backupRetentionDays: 14 });
+    expect(parseStackConfig({ ...prod, 'onnx-fleet:database': '{"instanceClass": "db.r7g.2xlarge", "readers": 1}' }).database).toEqual({ instanceClass: 'db.r7g.2xlarge', engineVersion: '15.10', readers: 1, backupRetentionDays: 14 });
   });
 });

@@ -294,6 +294,11 @@ export function describeStack(stack: string): void {
     const cluster = inputs(one(resources, 'aws:rds/cluster:Cluster'));
     expect(cluster).toMatchObject({ engine: 'aurora-postgresql', engineVersion: config.database.engineVersion, storageEncrypted: true, manageMasterUserPassword: true, deletionProtection: config.environment === 'prod' });
     expect(cluster.masterPassword).toBeUndefined();
+    // The version is pinned, so RDS must not upgrade it by itself: off on the cluster and every instance
+    // (Aurora User Guide, "Automatic minor version upgrades for Aurora DB clusters"); the parameter group's
+    // family is the version's major (CreateDBClusterParameterGroup).
+    expect(cluster.autoMinorVersionUpgrade).toBe(false);
+    expect(inputs(one(resources, 'aws:rds/clusterParameterGroup:ClusterParameterGroup')).family).toBe(`aurora-postgresql${config.database.engineVersion.split('.')[0]}`);
     expect(cluster.kmsKeyId).toBe(cluster.masterUserSecretKmsKeyId);
     expect(cluster.skipFinalSnapshot).toBe(config.environment !== 'prod');
     expect(cluster.backupRetentionPeriod).toBe(config.database.backupRetentionDays);
@@ -303,7 +308,7 @@ export function describeStack(stack: string): void {
     expect(new Set(zones).size).toBe(members.length);
     expect(zones).toEqual(config.availabilityZones.slice(0, members.length));
     for (const m of members) {
-      expect(m).toMatchObject({ clusterIdentifier: 'onnx-fleet-db-id', engine: 'aurora-postgresql', instanceClass: config.database.instanceClass, publiclyAccessible: false, performanceInsightsEnabled: true });
+      expect(m).toMatchObject({ clusterIdentifier: 'onnx-fleet-db-id', engine: 'aurora-postgresql', instanceClass: config.database.instanceClass, publiclyAccessible: false, performanceInsightsEnabled: true, autoMinorVersionUpgrade: false });
       expect(m.username ?? m.password ?? m.manageMasterUserPassword).toBeUndefined();
     }
     // The writer is created first (the first available instance of a cluster becomes its writer).
