@@ -14,6 +14,11 @@ import type { Arch } from '../config';
  */
 export const AMI_ID_PATTERN = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
+/** Whether an EC2 instance type is Graviton (arm64): a `g` after the generation digit (c7g, m7gd, r8g). */
+export function isGravitonType(instanceType: string): boolean {
+  return /^[a-z]+\d+g[a-z]*\./.test(instanceType);
+}
+
 export function isAmiId(v: string): boolean {
   return AMI_ID_PATTERN.test(v);
 }

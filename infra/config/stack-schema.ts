@@ -8,7 +8,7 @@
  * `removed({ use: '<new key path>', why: '...' })`, so setting it is an error naming its replacement.
  * Then `npm run schema`, and map the key to its AWS rules in the rules table.
  */
-import { AMI_ID_PATTERN, amiLookupHint } from '../aws/ami';
+import { AMI_ID_PATTERN, amiLookupHint, isGravitonType } from '../aws/ami';
 import { AURORA_MAX_READERS, AURORA_POSTGRES_ENGINE_VERSION, AURORA_POSTGRES_VERSIONS, checkAuroraInstanceClass } from '../aws/aurora-postgres';
 import { DEFAULT_REPOSITORY_POLL_SECS, MODEL_CONTROL_MODES } from '../../runtime/contract';
 import { parseS3Location } from '../../runtime/s3-location';
@@ -53,7 +53,6 @@ export const REGION_AZS: Record<string, string[]> = {
   'us-west-1': ['us-west-1a', 'us-west-1c'],
 };
 
-const graviton = (instanceType: string) => /^[a-z]+\d+g[a-z]*\./.test(instanceType);
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 const schedule = object(
@@ -124,7 +123,7 @@ export const STACK_FIELDS = {
       {
         doc: 'matches `arch` (Graviton types are arm64)',
         test: (t, c) =>
-          graviton(t) !== (c.arch === 'arm64') ? `got ${show(t)}, which is ${graviton(t) ? 'arm64 (Graviton)' : 'x64'}, but ${k('arch')} is ${c.arch}; expected a matching instance type or arch` : undefined,
+          isGravitonType(t) !== (c.arch === 'arm64') ? `got ${show(t)}, which is ${isGravitonType(t) ? 'arm64 (Graviton)' : 'x64'}, but ${k('arch')} is ${c.arch}; expected a matching instance type or arch` : undefined,
       },
     ],
   }),

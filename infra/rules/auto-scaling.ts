@@ -1,7 +1,8 @@
 /** EC2 Auto Scaling groups: warm pools, lifecycle hooks, scaling policies, instance refresh, mixed instances, schedules. */
 import { SATURATION_METRIC } from '../../runtime/contract';
 import type { StackConfig } from '../config';
-import { byArn, eachResource, inputsOf, num, regionOf } from './graph';
+import { isGravitonType } from '../aws/ami';
+import { byArn, eachResource, inputsOf, inRange, num, regionOf } from './graph';
 import { stackKey } from './keys';
 import type { AwsRule } from './types';
 
@@ -9,8 +10,6 @@ const GROUP = 'aws:autoscaling/group:Group';
 const POLICY = 'aws:autoscaling/policy:Policy';
 const SCHEDULE = 'aws:autoscaling/schedule:Schedule';
 const API = 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference';
-const inRange = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-const graviton = (type: string) => /^[a-z]+\d+g[a-z]*\./.test(type);
 const HIGH_RESOLUTION = 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html';
 /** Target tracking's accepted metric periods (API_CustomizedMetricSpecification, API_TargetTrackingMetricStat). */
 const TARGET_TRACKING_PERIODS = [10, 30, 60];
@@ -210,13 +209,13 @@ export const autoScalingRules: AwsRule[] = [
     checkConfig: (c: StackConfig) => {
       if (c.platform !== 'aws') return undefined;
       const types = [c.instanceType, ...(c.spot.enabled ? c.spot.instanceTypes : [])];
-      const wrong = types.find((t) => graviton(t) !== (c.arch === 'arm64'));
+      const wrong = types.find((t) => isGravitonType(t) !== (c.arch === 'arm64'));
       if (!wrong) return undefined;
-      return { key: wrong === c.instanceType ? 'instanceType' : 'spot.instanceTypes', message: `got ${JSON.stringify(wrong)}, which is ${graviton(wrong) ? 'arm64 (Graviton)' : 'x64'}, but ${stackKey('arch')} is ${c.arch}; expected instance types of the AMI's architecture` };
+      return { key: wrong === c.instanceType ? 'instanceType' : 'spot.instanceTypes', message: `got ${JSON.stringify(wrong)}, which is ${isGravitonType(wrong) ? 'arm64 (Graviton)' : 'x64'}, but ${stackKey('arch')} is ${c.arch}; expected instance types of the AMI's architecture` };
     },
     checkGraph: eachResource([GROUP], (i) => {
       const types: string[] = (i.mixedInstancesPolicy?.launchTemplate?.overrides ?? []).map((o: any) => o.instanceType);
-      return new Set(types.map(graviton)).size > 1 ? `overrides mix arm64 and x86_64 types: ${types.join(', ')}` : undefined;
+      return new Set(types.map(isGravitonType)).size > 1 ? `overrides mix arm64 and x86_64 types: ${types.join(', ')}` : undefined;
     }),
     violation: { base: 'staging', config: { spot: { instanceTypes: ['c7i.large', 'c7g.large'] } } },
   },

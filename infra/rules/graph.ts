@@ -32,6 +32,8 @@ export function autoName(r: ResourceRecord, nameInput = 'name'): { name: string;
 }
 
 export const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** An integer from `min` to `max` (AWS's ranges here are all of whole numbers). */
+export const inRange = (v: unknown, min: number, max = Infinity): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 /** Pulumi string-typed numbers (`instanceWarmup: "300"`) read as numbers. */
 export const num = (v: unknown): number | undefined => (v === undefined || v === null || v === '' ? undefined : Number(v));
 
@@ -66,4 +68,6 @@ export function policyDocument(v: unknown): { Statement?: any[] } | undefined {
     return undefined;
   }
 }
+/** A policy field that is one value or a list (Action, Resource, Principal.Service…) as a list of strings. */
+export const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 export const statements = (doc: { Statement?: any } | undefined): any[] => (doc?.Statement === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]);

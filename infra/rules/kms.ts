@@ -1,13 +1,12 @@
 /** KMS keys: deletion window and key policies (the platform's one key encrypts S3, RDS, secrets and the alarm topic). */
 import type { StackConfig } from '../config';
-import { byArn, describe, eachResource, inputsOf, num, policyDocument, statements } from './graph';
+import { asList, byArn, describe, eachResource, inputsOf, num, policyDocument, statements } from './graph';
 import type { AwsRule } from './types';
 
 const KEY = 'aws:kms/key:Key';
 const TOPIC = 'aws:sns/topic:Topic';
 const ALARM = 'aws:cloudwatch/metricAlarm:MetricAlarm';
-const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-const allows = (s: any, action: string) => s.Effect === 'Allow' && list(s.Action).some((a) => a === 'kms:*' || a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
+const allows = (s: any, action: string) => s.Effect === 'Allow' && asList(s.Action).some((a) => a === 'kms:*' || a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
 
 export const kmsRules: AwsRule[] = [
   {
@@ -35,7 +34,7 @@ export const kmsRules: AwsRule[] = [
     checkGraph: eachResource([KEY], (i) => {
       if (i.policy === undefined || i.bypassPolicyLockoutSafetyCheck) return undefined;
       const doc = policyDocument(i.policy);
-      const root = statements(doc).some((s) => allows(s, 'kms:PutKeyPolicy') && list(s.Principal?.AWS).some((p) => /^arn:aws[\w-]*:iam::\d{12}:root$/.test(p)));
+      const root = statements(doc).some((s) => allows(s, 'kms:PutKeyPolicy') && asList(s.Principal?.AWS).some((p) => /^arn:aws[\w-]*:iam::\d{12}:root$/.test(p)));
       return root ? undefined : 'key policy does not let the account root manage the key';
     }),
     violation: { base: 'dev', patch: [{ type: KEY, set: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Alarms', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' }] }) } }] },
@@ -66,13 +65,13 @@ export const kmsRules: AwsRule[] = [
     checkGraph: (all) =>
       all
         .filter((t) => t.type === TOPIC && inputsOf(t).kmsMasterKeyId)
-        .filter((t) => all.some((a) => a.type === ALARM && [...list(inputsOf(a).alarmActions), ...list(inputsOf(a).okActions)].includes(`arn:aws:mock:${t.name}`)))
+        .filter((t) => all.some((a) => a.type === ALARM && [...asList(inputsOf(a).alarmActions), ...asList(inputsOf(a).okActions)].includes(`arn:aws:mock:${t.name}`)))
         .flatMap((t) => {
           const keyRef = inputsOf(t).kmsMasterKeyId;
           const key = byArn(all, keyRef);
           if (!key) return [{ resource: describe(t), message: `alarm topic encrypted with ${keyRef}, not a customer managed key of the stack` }];
           const ok = statements(policyDocument(inputsOf(key).policy)).some(
-            (s) => list(s.Principal?.Service).includes('cloudwatch.amazonaws.com') && allows(s, 'kms:Decrypt') && allows(s, 'kms:GenerateDataKey'),
+            (s) => asList(s.Principal?.Service).includes('cloudwatch.amazonaws.com') && allows(s, 'kms:Decrypt') && allows(s, 'kms:GenerateDataKey'),
           );
           return ok ? [] : [{ resource: describe(key), message: `key of alarm topic ${t.name} does not let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*` }];
         }),

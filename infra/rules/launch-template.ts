@@ -1,10 +1,9 @@
 /** EC2 launch templates: user data, instance metadata options, EBS volumes, names. */
-import { autoName, eachResource, num } from './graph';
+import { autoName, eachResource, inRange, num } from './graph';
 import type { AwsRule } from './types';
 
 const LT = 'aws:ec2/launchTemplate:LaunchTemplate';
 const EC2_API = 'https://docs.aws.amazon.com/AWSEC2/latest/APIReference';
-const inRange = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 
 export const launchTemplateRules: AwsRule[] = [
   {

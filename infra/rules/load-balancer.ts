@@ -1,6 +1,6 @@
 /** Application Load Balancers, their listeners and target groups. */
 import type { StackConfig } from '../config';
-import { autoName, bucketNamed, byId, eachResource, inputsOf, num, regionOf } from './graph';
+import { autoName, bucketNamed, byId, eachResource, inputsOf, inRange, num, regionOf } from './graph';
 import type { AwsRule } from './types';
 
 const LB = 'aws:lb/loadBalancer:LoadBalancer';
@@ -10,7 +10,6 @@ const SSE = 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncr
 const ELB_API = 'https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference';
 const TG_ATTRIBUTES = `${ELB_API}/API_TargetGroupAttribute.html`;
 const CREATE_TG = `${ELB_API}/API_CreateTargetGroup.html`;
-const inRange = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const ELB_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
 export const loadBalancerRules: AwsRule[] = [

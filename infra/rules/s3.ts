@@ -1,6 +1,6 @@
 /** S3 buckets: names (the platform's buckets and the Kubernetes target's shard buckets) and lifecycle rules. */
 import type { StackConfig } from '../config';
-import { autoName, eachResource, inputsOf, policyDocument, statements } from './graph';
+import { asList, autoName, eachResource, inputsOf, inRange, policyDocument, statements } from './graph';
 import type { AwsRule } from './types';
 
 const BUCKET = 'aws:s3/bucket:Bucket';
@@ -13,7 +13,6 @@ const ROLE_POLICY = 'aws:iam/rolePolicy:RolePolicy';
 const BUCKET_ACTIONS = ['s3:ListBucket'];
 const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
 const S3_ARN = /^arn:aws[\w-]*:s3:::([^/]+)(\/.*)?$/;
-const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 /** Does an IAM resource pattern (`*` and `?` wildcards) match `arn`? */
 const matches = (pattern: string, arn: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
 
@@ -28,7 +27,6 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const inRange = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min;
 
 export const s3Rules: AwsRule[] = [
   {
@@ -101,8 +99,8 @@ export const s3Rules: AwsRule[] = [
     keys: ['modelStore.location'],
     checkGraph: eachResource([ROLE_POLICY], (i) =>
       statements(policyDocument(i.policy)).flatMap((st: any) => {
-        const actions = list(st.Action);
-        const arns = list(st.Resource).filter((r) => S3_ARN.test(r));
+        const actions = asList(st.Action);
+        const arns = asList(st.Resource).filter((r) => S3_ARN.test(r));
         const prefixed = JSON.stringify(st.Condition ?? {}).includes('"s3:prefix"');
         return [
           ...(actions.some((a) => BUCKET_ACTIONS.includes(a)) ? arns.filter((r) => S3_ARN.exec(r)![2] !== undefined).map((r) => `statement ${st.Sid ?? '?'}: s3:ListBucket on ${r}, expected the bucket ARN (limit the listing with s3:prefix)`) : []),
@@ -132,7 +130,7 @@ export const s3Rules: AwsRule[] = [
       const granted = all
         .filter((p) => p.type === BUCKET_POLICY && inputsOf(p).bucket === target)
         .flatMap((p) => statements(policyDocument(inputsOf(p).policy)))
-        .some((st) => st.Effect === 'Allow' && list(st.Principal?.Service).includes('logging.s3.amazonaws.com') && list(st.Action).some((a) => a === 's3:PutObject' || a === 's3:*') && list(st.Resource).some((res) => matches(res, key)));
+        .some((st) => st.Effect === 'Allow' && asList(st.Principal?.Service).includes('logging.s3.amazonaws.com') && asList(st.Action).some((a) => a === 's3:PutObject' || a === 's3:*') && asList(st.Resource).some((res) => matches(res, key)));
       return granted ? undefined : `the policy of ${target} does not let logging.s3.amazonaws.com put objects under ${i.targetPrefix ?? ''}`;
     }),
     violation: { base: 'staging', patch: [{ type: LOGGING, name: 'onnx-fleet-artifacts', set: { targetPrefix: 'access-logs/onnx-fleet-artifacts/' } }] },
