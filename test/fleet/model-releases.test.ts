@@ -11,10 +11,8 @@
  * Figures are logged as FLEET lines for the README's reliability table.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { S3Shard, S3RVER_ENV } from '../helpers/s3';
-import { freePort } from '../helpers/haproxy';
+import { S3Shard, S3RVER_ENV, startModelStore } from '../helpers/s3';
 import { addConst, failsAtRun, versionDir } from '../helpers/release-models';
 import { modelsCommand } from '../../runtime/models/models-command';
 import { olderAfterSwitch, SteadyLoad } from '../releases/helpers';
@@ -29,11 +27,11 @@ const report = (scenario: string, figures: Record<string, unknown>) => {
 };
 
 run('model releases on a fleet behind HAProxy, repository on s3rver', () => {
+  let modelStore: Awaited<ReturnType<typeof startModelStore>>;
   let tmp: string;
   let s3: S3Shard;
   let fleet: Fleet;
   let repo: string;
-  const savedEnv = { ...process.env };
 
   const models = async (...args: string[]) => {
     let out = '';
@@ -44,11 +42,8 @@ run('model releases on a fleet behind HAProxy, repository on s3rver', () => {
   const index = async (url: string) => (await (await fetch(`${url}/v2/repository/index`, { method: 'POST' })).json()) as Array<{ name: string; version?: string; state: string; reason?: string }>;
 
   beforeAll(async () => {
-    Object.assign(process.env, S3RVER_ENV);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-releases-'));
-    fs.mkdirSync(path.join(tmp, 's3'));
-    s3 = new S3Shard('models', await freePort(), path.join(tmp, 's3'));
-    await s3.start();
+    modelStore = await startModelStore('releases');
+    ({ s3, tmp } = modelStore);
     repo = `s3://models/fleet?endpoint=${s3.endpoint}`;
     const config = path.join(tmp, 'config.json');
     fs.writeFileSync(config, JSON.stringify({ max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 500, preferred_batch_size: [8] } }));
@@ -62,9 +57,7 @@ run('model releases on a fleet behind HAProxy, repository on s3rver', () => {
 
   afterAll(async () => {
     await fleet?.stop();
-    await s3?.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    process.env = savedEnv;
+    await modelStore?.stop();
   });
 
   test('publish v2, then a broken v3, then a failing canary at 10 %: 0 failed requests outside the canary budget', async () => {

@@ -132,3 +132,27 @@ export async function startS3Shards(n: number): Promise<{ shards: S3Shard[]; bas
     },
   };
 }
+
+/**
+ * The model store of the release tests: one s3rver bucket, `models`, in a fresh temporary
+ * directory (`tmp`, which the test may use for its other files too), with the s3rver credentials
+ * put in process.env, where the runtime and `onnx-fleet models` read them. stop() stops the
+ * server, removes `tmp` and restores process.env as it was.
+ */
+export async function startModelStore(tag: string): Promise<{ s3: S3Shard; tmp: string; stop(): Promise<void> }> {
+  const savedEnv = { ...process.env };
+  Object.assign(process.env, S3RVER_ENV);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-fleet-${tag}-`));
+  fs.mkdirSync(path.join(tmp, 's3'));
+  const s3 = new S3Shard('models', await freePort(), path.join(tmp, 's3'));
+  await s3.start();
+  return {
+    s3,
+    tmp,
+    async stop() {
+      await s3.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+      process.env = savedEnv;
+    },
+  };
+}

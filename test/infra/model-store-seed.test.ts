@@ -7,7 +7,6 @@
  * runtime's repository cache accepts (every file matches its version's manifest).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import * as pulumi from '@pulumi/pulumi';
@@ -17,17 +16,16 @@ import { publishedVersions } from '../../runtime/models/publish';
 import { RepositoryCache } from '../../runtime/models/repository-cache';
 import { parseRepositoryLocation } from '../../runtime/models/repository-location';
 import { openStore, RepositoryStore } from '../../runtime/models/repository-store';
-import { freePort } from '../helpers/postgres';
 import { addConst, versionDir } from '../helpers/release-models';
 import { EXAMPLES } from '../helpers/runtime';
-import { S3RVER_ENV, S3Shard } from '../helpers/s3';
+import { S3Shard, startModelStore } from '../helpers/s3';
 
 let provider: typeof modelStoreSeedProvider;
+let modelStore: Awaited<ReturnType<typeof startModelStore>>;
 let s3: S3Shard;
 let tmp: string;
 let location: string;
 let store: RepositoryStore;
-const savedEnv = { ...process.env };
 
 const inputs = (repository: string) => ({ location, repository, digest: repositoryDigest(repository) });
 const models = async (...args: string[]) => {
@@ -38,24 +36,19 @@ const models = async (...args: string[]) => {
 const snapshot = async () => Object.fromEntries(await Promise.all((await store.list()).map(async (o) => [o.key, (await store.get(o.key))!.toString('base64')])));
 
 beforeAll(async () => {
-  Object.assign(process.env, S3RVER_ENV);
+  modelStore = await startModelStore('seed');
+  ({ s3, tmp } = modelStore);
   const { text } = await pulumi.runtime.serializeFunction(() => modelStoreSeedProvider);
   const module = { exports: {} as { handler: () => typeof modelStoreSeedProvider } };
   new Function('exports', 'require', 'module', text)(module.exports, require, module);
   provider = module.exports.handler();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-seed-'));
-  fs.mkdirSync(path.join(tmp, 's3'));
-  s3 = new S3Shard('models', await freePort(), path.join(tmp, 's3'));
-  await s3.start();
   location = `s3://models/stack/?endpoint=${s3.endpoint}&region=us-east-1`;
   store = openStore(parseRepositoryLocation(location));
 }, 60_000);
 
 afterAll(async () => {
   store?.close();
-  await s3?.stop();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  process.env = savedEnv;
+  await modelStore?.stop();
 });
 
 test('diff: another store is a replacement (a new initial release), a changed local repository an update, nothing else a change', async () => {

@@ -6,34 +6,27 @@
  * not retried until it changes; explicit mode's repository API behind its own tokens.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { S3Shard, S3RVER_ENV } from '../helpers/s3';
-import { freePort } from '../helpers/postgres';
+import { S3Shard, startModelStore } from '../helpers/s3';
 import { addConst, versionDir } from '../helpers/release-models';
 import { startTestRuntime, waitFor } from '../helpers/runtime';
 import type { Runtime } from '../../runtime/server';
 import { modelsCommand } from '../../runtime/models/models-command';
 import { metricValue, olderAfterSwitch, sleep, SteadyLoad } from './helpers';
 
+let modelStore: Awaited<ReturnType<typeof startModelStore>>;
 let s3: S3Shard;
 let tmp: string;
-const savedEnv = { ...process.env };
 const runtimes: Runtime[] = [];
 
 beforeAll(async () => {
-  Object.assign(process.env, S3RVER_ENV);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-control-'));
-  fs.mkdirSync(path.join(tmp, 's3'));
-  s3 = new S3Shard('models', await freePort(), path.join(tmp, 's3'));
-  await s3.start();
+  modelStore = await startModelStore('control');
+  ({ s3, tmp } = modelStore);
 });
 
 afterAll(async () => {
   for (const rt of runtimes) await rt.stop();
-  await s3?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  process.env = savedEnv;
+  await modelStore?.stop();
 });
 
 /** Runs `onnx-fleet models ...` in-process, returning its exit code and output. */

@@ -9,11 +9,9 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { S3Shard, S3RVER_ENV } from '../helpers/s3';
-import { freePort } from '../helpers/postgres';
+import { S3Shard, startModelStore } from '../helpers/s3';
 import { addConst, versionDir } from '../helpers/release-models';
 import { startTestRuntime, waitFor } from '../helpers/runtime';
 import type { Runtime } from '../../runtime/server';
@@ -22,19 +20,16 @@ import { parseRepositoryLocation } from '../../runtime/models/repository-locatio
 import { openStore, RepositoryStore } from '../../runtime/models/repository-store';
 import { sha256 } from '../../runtime/models/version-manifest';
 
+let modelStore: Awaited<ReturnType<typeof startModelStore>>;
 let s3: S3Shard;
 let tmp: string;
 let repo: string;
 let store: RepositoryStore;
-const savedEnv = { ...process.env };
 const running: Runtime[] = [];
 
 beforeAll(async () => {
-  Object.assign(process.env, S3RVER_ENV);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-gating-'));
-  fs.mkdirSync(path.join(tmp, 's3'));
-  s3 = new S3Shard('models', await freePort(), path.join(tmp, 's3'));
-  await s3.start();
+  modelStore = await startModelStore('gating');
+  ({ s3, tmp } = modelStore);
   repo = `s3://models/gated?endpoint=${s3.endpoint}`;
   store = openStore(parseRepositoryLocation(repo));
 });
@@ -42,9 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const rt of running) await rt.stop();
   store?.close();
-  await s3?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  process.env = savedEnv;
+  await modelStore?.stop();
 });
 
 async function run(...args: string[]): Promise<{ code: number; out: string }> {

@@ -8,11 +8,9 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html), hence the manifest's SHA-256.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { S3Shard, S3RVER_ENV } from '../helpers/s3';
-import { freePort } from '../helpers/postgres';
+import { S3Shard, startModelStore } from '../helpers/s3';
 import { addConst, versionDir } from '../helpers/release-models';
 import { RepositoryCache } from '../../runtime/models/repository-cache';
 import { parseRepositoryLocation } from '../../runtime/models/repository-location';
@@ -20,25 +18,20 @@ import { openStore, RepositoryStore } from '../../runtime/models/repository-stor
 import { publishVersion, publishedVersions } from '../../runtime/models/publish';
 import { sha256 } from '../../runtime/models/version-manifest';
 
+let modelStore: Awaited<ReturnType<typeof startModelStore>>;
 let s3: S3Shard;
 let tmp: string;
 let store: RepositoryStore;
-const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  Object.assign(process.env, S3RVER_ENV);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-s3repo-'));
-  fs.mkdirSync(path.join(tmp, 's3'));
-  s3 = new S3Shard('models', await freePort(), path.join(tmp, 's3'));
-  await s3.start();
+  modelStore = await startModelStore('s3repo');
+  ({ s3, tmp } = modelStore);
   store = openStore(parseRepositoryLocation(`s3://models/prod?endpoint=${s3.endpoint}`));
 });
 
 afterAll(async () => {
   store?.close();
-  await s3?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  process.env = savedEnv;
+  await modelStore?.stop();
 });
 
 test('the location parses like the capture shards, with clear errors', () => {
