@@ -3,6 +3,7 @@
  * running the compiled CLI exactly as an instance does.
  */
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { loadRuntimeConfig } from '../../runtime/config';
@@ -76,4 +77,16 @@ export async function isReady(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A model's `parameters` in the runtime's model metadata (`GET /v2/models/<model>`). */
+export async function modelParameters(url: string, model: string): Promise<Record<string, string | number>> {
+  return ((await (await fetch(`${url}/v2/models/${model}`)).json()) as { parameters: Record<string, string | number> }).parameters;
+}
+
+/** Copies the model directory `from` into the repository `repo` as `name`, with `extra` merged over its config.json. */
+export function copyModel(repo: string, name: string, from: string, extra: object): void {
+  fs.cpSync(from, path.join(repo, name), { recursive: true });
+  const file = path.join(repo, name, 'config.json');
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), ...extra }));
 }

@@ -11,7 +11,7 @@ import type { Runtime } from '../../runtime/server';
 import { calibrationSizes, chooseBatchSize, combineWorkers, tileFeeds } from '../../runtime/scheduling/batch-calibration';
 import { decideBatch } from '../../runtime/scheduling/batching';
 import type { Pending } from '../../runtime/scheduling/model-queue';
-import { EXAMPLES, FIXTURES, startTestRuntime } from '../helpers/runtime';
+import { EXAMPLES, FIXTURES, modelParameters, startTestRuntime } from '../helpers/runtime';
 
 jest.setTimeout(120_000);
 
@@ -58,7 +58,7 @@ describe('calibration at load', () => {
     fs.rmSync(repo, { recursive: true, force: true });
   });
 
-  const metadata = async (model: string) => ((await (await fetch(`${rt.url}/v2/models/${model}`)).json()) as { parameters: Record<string, string | number> }).parameters;
+  const metadata = (model: string) => modelParameters(rt.url, model);
 
   test('on a model where the largest batch is slow, calibration picks a smaller size with higher measured throughput', async () => {
     const p = await metadata('batch_quadratic');

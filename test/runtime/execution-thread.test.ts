@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ModelConfigError, parseModelConfig } from '../../runtime/models/model-config';
 import { INLINE_MAX_RUN_US } from '../../runtime/scheduling/inline-runner';
 import type { Runtime } from '../../runtime/server';
-import { EXAMPLES, startTestRuntime } from '../helpers/runtime';
+import { copyModel, EXAMPLES, modelParameters, startTestRuntime } from '../helpers/runtime';
 
 jest.setTimeout(180_000);
 
@@ -30,11 +30,7 @@ describe('parameters.execution_thread in config.json', () => {
 describe('where executions run', () => {
   let repo: string;
   let rt: Runtime;
-  const add = (name: string, source: string, extra: object) => {
-    fs.cpSync(path.join(EXAMPLES, source), path.join(repo, name), { recursive: true });
-    const config = JSON.parse(fs.readFileSync(path.join(repo, name, 'config.json'), 'utf8'));
-    fs.writeFileSync(path.join(repo, name, 'config.json'), JSON.stringify({ ...config, ...extra }));
-  };
+  const add = (name: string, source: string, extra: object) => copyModel(repo, name, path.join(EXAMPLES, source), extra);
   beforeAll(async () => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-execution-thread-'));
     // A queue delay, so that requests arriving together form batches on the main thread too.
@@ -50,7 +46,7 @@ describe('where executions run', () => {
     fs.rmSync(repo, { recursive: true, force: true });
   });
 
-  const metadata = async (model: string) => ((await (await fetch(`${rt.url}/v2/models/${model}`)).json()) as { parameters: Record<string, string | number> }).parameters;
+  const metadata = (model: string) => modelParameters(rt.url, model);
   const infer = (model: string, rows: number[][]) =>
     fetch(`${rt.url}/v2/models/${model}/infer`, {
       method: 'POST',

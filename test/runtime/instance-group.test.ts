@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ModelConfigError, parseModelConfig } from '../../runtime/models/model-config';
 import type { Runtime } from '../../runtime/server';
-import { EXAMPLES, startTestRuntime } from '../helpers/runtime';
+import { copyModel, EXAMPLES, modelParameters, startTestRuntime } from '../helpers/runtime';
 
 jest.setTimeout(120_000);
 
@@ -26,11 +26,7 @@ describe('instance_group in config.json', () => {
 describe('instances at load', () => {
   let repo: string;
   let rt: Runtime;
-  const add = (name: string, extra: object) => {
-    fs.cpSync(path.join(EXAMPLES, 'iris'), path.join(repo, name), { recursive: true });
-    const config = JSON.parse(fs.readFileSync(path.join(repo, name, 'config.json'), 'utf8'));
-    fs.writeFileSync(path.join(repo, name, 'config.json'), JSON.stringify({ ...config, ...extra }));
-  };
+  const add = (name: string, extra: object) => copyModel(repo, name, path.join(EXAMPLES, 'iris'), extra);
   beforeAll(async () => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-fleet-instances-'));
     // On the workers: auto would run this µs-scale model on the main thread (execution-thread.test.ts).
@@ -45,7 +41,7 @@ describe('instances at load', () => {
     fs.rmSync(repo, { recursive: true, force: true });
   });
 
-  const metadata = async (model: string) => ((await (await fetch(`${rt.url}/v2/models/${model}`)).json()) as { parameters: Record<string, string | number> }).parameters;
+  const metadata = (model: string) => modelParameters(rt.url, model);
 
   test('by default every worker holds the model; count 1 puts it on one worker, and two such models on different workers', async () => {
     expect(rt.models.version('everywhere').workers).toBeUndefined();
