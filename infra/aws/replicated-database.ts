@@ -120,7 +120,13 @@ export class ReplicatedDatabase extends pulumi.ComponentResource {
           copyTagsToSnapshot: true,
           tags: args.tags,
         },
-        instanceOpts,
+        // A member's engine version changes only through its cluster: RDS refuses it on the instance
+        // ("The specified DB Instance is a member of a cluster. Modify the DB engine version for the DB
+        // Cluster using the ModifyDbCluster API", aws/aws-cdk#22180), the provider docs say to upgrade on
+        // the cluster and to ignore the instance's version (hashicorp/terraform-provider-aws#14709), and
+        // older providers replaced the instances instead (#9401). So a change of database.engineVersion
+        // is one ModifyDBCluster, which upgrades the writer and the readers together.
+        { ...instanceOpts, ignoreChanges: ['engineVersion'] },
       );
     // The first instance of a cluster to become available is its writer: readers wait for it.
     this.writer = instance('writer', args.availabilityZones[0], 0, parent);
