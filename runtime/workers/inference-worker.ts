@@ -42,7 +42,21 @@ async function calibrate(task: CalibrateTask): Promise<CalibrateResult> {
   return { runs };
 }
 
-export default async function handle(task: WorkerTask): Promise<LoadResult | RunResult | CalibrateResult | TimeResult | null> {
+type Result = LoadResult | RunResult | CalibrateResult | TimeResult | null;
+
+/**
+ * The pool posts the next task while one runs (worker-pool.ts), so tasks are chained here: each
+ * starts when the previous one has finished, and a run's computeUs never includes a run ahead of it.
+ */
+let previous: Promise<unknown> = Promise.resolve();
+
+export default function handle(task: WorkerTask): Promise<Result> {
+  const next = previous.then(() => perform(task));
+  previous = next.catch(() => undefined);
+  return next;
+}
+
+async function perform(task: WorkerTask): Promise<Result> {
   switch (task.op) {
     case 'load': {
       const t0 = performance.now();
