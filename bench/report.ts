@@ -27,7 +27,7 @@ export function markdown(r: BenchResults): string {
       `In-process onnxruntime-node peak (physical limit, best over sessions × threads × batch): **${num(peak.inferencesPerSecond)} inferences/s** (${peak.sessions} session${peak.sessions > 1 ? 's' : ''} × ${peak.threads} intra-op thread${peak.threads > 1 ? 's' : ''}, batch ${peak.batch}), ${cpuMs(peak.cpuMsPerInference)} ms of CPU per inference.`,
     );
     lines.push('');
-    lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | server CPU ms / inference | CPU % server / autocannon / other |');
+    lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | server CPU ms / inference | CPU % server / load generator / other |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of SCENARIOS) {
       for (const c of m.cells.filter((k) => k.scenario === s).sort((a, b) => a.concurrency - b.concurrency)) {

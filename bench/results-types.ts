@@ -52,8 +52,12 @@ export interface Cell {
 export interface OverloadCell extends Cell {
   /** Offered rate (requests/s): 3× the best sustained onnx-fleet binary throughput. */
   offeredPerSecond: number;
-  /** What autocannon actually sent (responses of any status and errors per second). */
+  /** Requests the open-loop generator sent per second of the measured window. */
   sentPerSecond: number;
+  /** Requests the schedule wanted while all 512 sockets were busy (not sent, not queued). */
+  skipped?: number;
+  /** Answers that were neither 200 nor a 503 with Retry-After, plus errors. */
+  failed?: number;
   sustainablePerSecond: number;
   /** p99 of the same scenario at concurrency 1 (the unloaded p99). */
   unloadedP99: number;

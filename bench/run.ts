@@ -28,6 +28,7 @@ import type { InProcessResult } from './in-process';
 import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnServer, waitForIdle } from './lib/common';
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
+import { startLoad } from '../test/helpers/load';
 import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, Scenario } from './results-types';
 
 /**
@@ -294,7 +295,17 @@ function unloadedP99(cells: Cell[]): number | undefined {
   return binary.reduce((a, b) => (b.concurrency < a.concurrency ? b : a)).p99;
 }
 
-/** onnx-fleet (binary) offered 3× its best sustained throughput, open-loop, with enough connections. */
+/**
+ * onnx-fleet (binary) offered 3× its best sustained throughput in open loop: requests leave on a
+ * fixed schedule whatever the answers (test/helpers/load.ts, as `plan` and the fleet tests
+ * measure), from up to 512 sockets, after a 1 s warm-up at the same rate that opens them. Not
+ * autocannon's `overallRate`: that is a per-connection quota per second (each connection sends
+ * back to back until it has made rate/connections requests, then waits for the next second), so
+ * the offered load comes as a burst at every second boundary and stops once the quotas are spent —
+ * measured against a server answering 503 at once, 4,000/s offered arrived as ~800 per 100 ms for
+ * 0.6 s and nothing for 0.4 s. Under that load the faster a server answers, the sooner the
+ * second's load ends and the less it serves.
+ */
 async function overloadCell(server: Child, model: BenchModel, payload: Payload, cells: Cell[], opts: Options, requestTimeoutUs?: number): Promise<OverloadCell | undefined> {
   const binary = cells.filter((c) => c.scenario === 'fleet-binary');
   if (binary.length === 0) return undefined;
@@ -302,39 +313,66 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
   const unloaded = binary.reduce((a, b) => (b.concurrency < a.concurrency ? b : a));
   const offered = Math.round(sustainable * 3);
   const connections = 512;
+  const warmupMs = 1000;
   const rssBefore = rssMiB(server.proc.pid);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(server.proc.pid))), 100);
   try {
-    const endpoint = `${server.url}/v2/models/${model.name}/infer`;
     const seconds = opts.seconds;
     const foreign = new ForeignCpu(() => [process.pid, server.proc.pid ?? 0]);
     const meter = new CpuMeter(server.proc.pid);
+    const load = startLoad({
+      url: server.url,
+      request: { path: `/v2/models/${model.name}/infer`, body: payload.body, headers: payload.headers },
+      ratePerSecond: offered,
+      concurrency: connections,
+      warmupMs,
+      timeoutMs: 30_000,
+      okStatuses: [200],
+      shedStatuses: [503],
+    });
+    await sleep(warmupMs);
     foreign.begin();
     meter.begin();
-    const load$ = load(endpoint, payload, connections, seconds, offered).then((r) => ({ r, cpu: meter.end() }));
     const prober = sleep(500).then(() => probe(server.url, Math.max(500, seconds * 1000 - 1000)));
-    const [{ r: res, cpu }, health] = await Promise.all([load$, prober]);
+    await sleep(seconds * 1000);
+    // Goodput over the sending window (what the server answers later is work done after it).
+    const within = load.snapshot();
+    const cpu = meter.end();
     const foreignCpuPercent = foreign.end();
+    const [res, health] = await Promise.all([load.stop(), prober]);
+    const non2xx: Record<string, number> = {};
+    for (const [status, n] of Object.entries(res.statuses)) if (status !== '200') non2xx[status] = n;
+    const okPerSecond = round(within.ok / seconds, 1);
     const k: OverloadCell = {
       scenario: 'fleet-binary',
       concurrency: connections,
-      ...res,
+      ok: res.ok,
+      okPerSecond,
+      p50: res.okLatencyMs.p50,
+      p99: res.okLatencyMs.p99,
+      non2xx,
+      ...(res.shed > 0 ? { non2xxP99: res.shedLatencyMs.p99 } : {}),
+      errors: Object.values(res.errors).reduce((a, b) => a + b, 0),
+      timeouts: res.errors.timeout ?? 0,
+      durationSeconds: seconds,
       health,
       foreignCpuPercent,
       serverCpuPercent: cpu.otherPercent,
       loadGeneratorCpuPercent: cpu.selfPercent,
-      cpuMsPerInference: cpuMsPer(cpu.otherPercent, res.okPerSecond),
+      cpuMsPerInference: cpuMsPer(cpu.otherPercent, okPerSecond),
       rssMiB: round(rssMiB(server.proc.pid), 1),
       offeredPerSecond: offered,
-      sentPerSecond: round((res.ok + Object.values(res.non2xx).reduce((a, b) => a + b, 0) + res.errors) / res.durationSeconds, 1),
+      sentPerSecond: round(within.sent / seconds, 1),
+      skipped: res.skipped,
+      failed: res.failed,
       sustainablePerSecond: sustainable,
       unloadedP99: unloaded.p99,
       rssBeforeMiB: round(rssBefore, 1),
       rssPeakMiB: round(rssPeak, 1),
       ...(requestTimeoutUs === undefined ? {} : { requestTimeoutUs }),
     };
-    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
+    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, sent ${k.sentPerSecond}/s, skipped ${k.skipped}, failed ${k.failed}, CPU: server ${k.serverCpuPercent}%, generator ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
     await sleep(500);
     return k;
   } finally {

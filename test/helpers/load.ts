@@ -42,6 +42,11 @@ export interface LoadOptions {
   okStatuses?: number[];
   /** Statuses that count as shed (a deliberate, retryable refusal): answered with Retry-After. */
   shedStatuses?: number[];
+  /**
+   * Open loop: requests sent in the first `warmupMs` (the schedule runs from the start) are not
+   * counted, so the sockets' opening and the catch-up behind it stay out of the figures.
+   */
+  warmupMs?: number;
 }
 
 export interface Failure {
@@ -69,6 +74,9 @@ export interface LoadResult {
   /** ok responses per second. */
   okRps: number;
   latencyMs: { p50: number; p99: number; max: number };
+  /** The same, of ok responses and of shed responses apart (a fast refusal must not flatter the accepted p99). */
+  okLatencyMs: { p50: number; p99: number; max: number };
+  shedLatencyMs: { p50: number; p99: number; max: number };
 }
 
 export interface LoadHandle {
@@ -86,6 +94,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+function quantiles(sample: number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...sample].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return { p50: r(percentile(sorted, 50)), p99: r(percentile(sorted, 99)), max: r(sorted[sorted.length - 1] ?? 0) };
+}
+
 export function startLoad(options: LoadOptions): LoadHandle {
   const agent = new http.Agent({
     keepAlive: true,
@@ -97,10 +111,14 @@ export function startLoad(options: LoadOptions): LoadHandle {
   const okStatuses = options.okStatuses ?? [200];
   const shedStatuses = options.shedStatuses ?? [];
   const started = performance.now();
+  /** Requests sent from here on are counted (open loop with warmupMs). */
+  const measuredFrom = started + (options.ratePerSecond === undefined ? 0 : options.warmupMs ?? 0);
   const statuses: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const failures: Failure[] = [];
   const latencies: number[] = [];
+  const okLatencies: number[] = [];
+  const shedLatencies: number[] = [];
   let sent = 0;
   let ok = 0;
   let shed = 0;
@@ -114,8 +132,7 @@ export function startLoad(options: LoadOptions): LoadHandle {
   const idleWaiters: Array<() => void> = [];
 
   const result = (): LoadResult => {
-    const durationMs = (stoppedAt || performance.now()) - started;
-    const sorted = [...latencies].sort((a, b) => a - b);
+    const durationMs = (stoppedAt || performance.now()) - measuredFrom;
     const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
     return {
       sent, ok, shed, failed, skipped,
@@ -123,28 +140,40 @@ export function startLoad(options: LoadOptions): LoadHandle {
       durationMs: Math.round(durationMs),
       rps: Math.round((answered / durationMs) * 1000 * 10) / 10,
       okRps: Math.round((ok / durationMs) * 1000 * 10) / 10,
-      latencyMs: { p50: Math.round(percentile(sorted, 50) * 10) / 10, p99: Math.round(percentile(sorted, 99) * 10) / 10, max: Math.round((sorted[sorted.length - 1] ?? 0) * 10) / 10 },
+      latencyMs: quantiles(latencies),
+      okLatencyMs: quantiles(okLatencies),
+      shedLatencyMs: quantiles(shedLatencies),
     };
   };
 
   const send = (): Promise<void> => {
     const spec = typeof options.request === 'function' ? options.request() : options.request;
-    sent++;
-    inFlight++;
     const t0 = performance.now();
+    const counted = t0 >= measuredFrom;
+    if (counted) sent++;
+    inFlight++;
     return new Promise<void>((resolve) => {
       let settled = false;
       const settle = (status: number | undefined, error: string | undefined, retryAfter: boolean, body?: string) => {
         if (settled) return;
         settled = true;
         inFlight--;
-        latencies.push(performance.now() - t0);
+        if (!counted) {
+          if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
+          return resolve();
+        }
+        const latency = performance.now() - t0;
+        latencies.push(latency);
         const at = Math.round(t0 - started);
         if (status !== undefined) {
           statuses[status] = (statuses[status] ?? 0) + 1;
-          if (okStatuses.includes(status)) ok++;
-          else if (shedStatuses.includes(status) && retryAfter) shed++;
-          else {
+          if (okStatuses.includes(status)) {
+            ok++;
+            okLatencies.push(latency);
+          } else if (shedStatuses.includes(status) && retryAfter) {
+            shed++;
+            shedLatencies.push(latency);
+          } else {
             failed++;
             if (failures.length < 200) failures.push({ at, status, body: body?.slice(0, 300) });
           }
@@ -204,18 +233,20 @@ export function startLoad(options: LoadOptions): LoadHandle {
     });
   } else {
     const rate = options.ratePerSecond;
+    let scheduled = 0;
     const tick = () => {
       if (stopping) return;
       const due = Math.floor(((performance.now() - started) / 1000) * rate);
-      while (sent + skipped < due && !limitReached()) {
-        if (inFlight >= options.concurrency) skipped++;
-        else void send();
+      while (scheduled < due && !limitReached()) {
+        scheduled++;
+        if (inFlight < options.concurrency) void send();
+        else if (performance.now() >= measuredFrom) skipped++;
       }
       if (limitReached()) void stopNow();
     };
     timers.push(setInterval(tick, 2));
   }
-  if (options.durationMs !== undefined) timers.push(setTimeout(() => void stopNow(), options.durationMs));
+  if (options.durationMs !== undefined) timers.push(setTimeout(() => void stopNow(), (measuredFrom - started) + options.durationMs));
 
   return {
     snapshot: result,
