@@ -122,22 +122,38 @@ export function risingRamp(profile: InstanceProfile): RampPoint[] {
 }
 
 /**
- * Latency by rate below capacity: the open-loop rate ramp's steps within the SLO when plan measured
- * them (a load balancer's traffic is an open loop; closed-loop clients queue behind each other and
- * show more latency at the same rate), after an idle point at the lowest latency measured; else
- * the closed-loop ramp.
+ * A quantity by rate below capacity from the open-loop rate ramp's steps within the SLO, after an
+ * idle point, when plan measured them (a load balancer's traffic is an open loop; closed-loop
+ * clients queue behind each other and show more latency and more saturation at the same rate);
+ * undefined for a closed-loop-only profile.
  */
-function latencyPoints(profile: InstanceProfile, ramp: RampPoint[]): Array<{ rps: number; p99Ms: number }> {
+function openLoopCurve(profile: InstanceProfile, pick: (s: RateStep) => number, idle: (steps: RateStep[]) => number): Array<{ rps: number; value: number }> | undefined {
   const open = (profile.rateRamp ?? []).filter((s) => s.meetsSlo).sort((a, b) => a.okRps - b.okRps);
-  if (open.length === 0) return ramp;
-  const out = [{ rps: 0, p99Ms: Math.min(...open.map((s) => s.p99Ms)) }];
-  for (const s of open) if (s.okRps > out[out.length - 1].rps) out.push({ rps: s.okRps, p99Ms: s.p99Ms });
+  if (open.length === 0) return undefined;
+  const out = [{ rps: 0, value: idle(open) }];
+  for (const s of open) if (s.okRps > out[out.length - 1].rps) out.push({ rps: s.okRps, value: pick(s) });
   return out;
+}
+
+/** Latency by rate below capacity: open loop (at idle the lowest latency measured), else the closed-loop ramp. */
+function latencyPoints(profile: InstanceProfile, ramp: RampPoint[]): Array<{ rps: number; p99Ms: number }> {
+  return openLoopCurve(profile, (s) => s.p99Ms, (open) => Math.min(...open.map((s) => s.p99Ms)))?.map((p) => ({ rps: p.rps, p99Ms: p.value })) ?? ramp;
+}
+
+/**
+ * The saturation signal by rate below capacity, as an instance behind a load balancer reports it:
+ * open loop (0 at idle), else the closed-loop ramp. The two differ either way: at 70 % of
+ * capacity iris read 1.55 in open loop where its closed-loop ramp gave 0.01, text-orientation 0.24
+ * where the closed loop gave 0.44 (bench/results/plan/).
+ */
+function saturationPoints(profile: InstanceProfile, ramp: RampPoint[]): Array<{ rps: number; saturation: number }> {
+  return openLoopCurve(profile, (s) => s.saturation, () => 0)?.map((p) => ({ rps: p.rps, saturation: p.value })) ?? ramp;
 }
 
 export class InstanceModel {
   private readonly points: RampPoint[];
   private readonly latency: Array<{ rps: number; p99Ms: number }>;
+  private readonly saturation: Array<{ rps: number; saturation: number }>;
   /** Offered rate → goodput beyond the knee: (knee, knee), then the measured open-loop overload points. */
   private readonly line: Array<[number, number]>;
   /** Up to this offered rate the instance serves everything (and sheds nothing) when it has no backlog. */
@@ -149,6 +165,7 @@ export class InstanceModel {
     if (!(profile.peakRps > 0)) throw new Error(`instance profile: peakRps must be positive, got ${profile.peakRps}`);
     this.points = risingRamp(profile);
     this.latency = latencyPoints(profile, this.points);
+    this.saturation = saturationPoints(profile, this.points);
     const overload = [...(profile.overload ?? [])].filter((p) => p.offeredRps > 0).sort((a, b) => a.offeredRps - b.offeredRps);
     if (profile.rateRamp?.length) {
       // Measured in open loop: the instance serves everything up to the capacity the rate ramp found.
@@ -190,7 +207,7 @@ export class InstanceModel {
       return {
         servedRps: rps,
         p99Ms: interpolate(this.latency, rps, (p) => p.p99Ms),
-        saturation: interpolate(this.points, rps, (p) => p.saturation),
+        saturation: interpolate(this.saturation, rps, (p) => p.saturation),
         cpuPercent: interpolate(this.points, rps, (p) => p.cpuPercent),
       };
     }
@@ -199,7 +216,8 @@ export class InstanceModel {
     return {
       servedRps,
       p99Ms: interpolate(this.latency, this.knee, (p) => p.p99Ms) + (backlog / Math.max(servedRps, 1e-9)) * 1000,
-      saturation: atPeak((p) => p.saturation) + backlog / this.profile.workers,
+      // The signal at the knee plus the queue: what the open loop shows when it sheds (saturation ≈ queue bound / workers).
+      saturation: interpolate(this.saturation, this.knee, (p) => p.saturation) + backlog / this.profile.workers,
       cpuPercent: atPeak((p) => p.cpuPercent),
     };
   }

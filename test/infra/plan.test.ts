@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { parseStackConfig } from '../../infra/config';
+import { deriveTargets } from '../../infra/scaling/instance-profile';
 import { cpuWarning, planNumbers, vcpusOf } from '../../infra/scaling/plan-command';
 import { applyStackEdits } from '../../infra/scaling/stack-file';
 import { readStackFile } from '../../infra/synth';
@@ -100,6 +101,10 @@ describe('onnx-fleet plan, for real (short profile)', () => {
     expect(profile.capacityRps).toBe(passing.length ? Math.max(...passing) : profile.closedLoopCapacityRps);
     expect(profile.overload.length).toBeGreaterThanOrEqual(2);
     expect(config.scaling.requestsPerTarget).toBe(Math.round(profile.capacityRps * 0.7 * 60));
+    // The saturation target is the signal plan measured in open loop at that 70 %, as an instance behind a load balancer reports it.
+    const atTarget = profile.rateRamp.filter((s: { meetsSlo: boolean; offeredRps: number }) => s.meetsSlo && Math.abs(s.offeredRps - 0.7 * profile.capacityRps) <= 0.1 * profile.capacityRps);
+    expect(atTarget.length).toBeGreaterThan(0);
+    expect(config.scaling.saturationTarget).toBe(deriveTargets(profile, 0.7).saturationTarget);
     expect(fs.readFileSync(path.join(dir, 'mine.capacity.svg'), 'utf8')).toContain('onnx-fleet plan: iris');
 
     const s = spawnSync(process.execPath, [CLI, 'simulate', '--config-file', file, '--trace', 'flash', '--time-scale', '0.05'], { encoding: 'utf8', timeout: 60_000 });

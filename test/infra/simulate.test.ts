@@ -108,6 +108,12 @@ describe('the fleet model', () => {
     expect(m.goodput(2100)).toBeCloseTo(1300, 9);
     expect(m.goodput(3900)).toBeCloseTo(950, 9);
     expect(m.goodput(1000)).toBe(1400); // with a backlog, the best it was measured to serve
+    // The saturation signal below capacity as an instance behind a load balancer shows it: the open-loop steps (0 at idle), not the closed loop's 8 at 1,000 req/s.
+    expect(m.state(500, 0).saturation).toBeCloseTo(3, 9);
+    expect(m.state(1150, 0).saturation).toBeCloseTo(9, 9);
+    expect(deriveTargets(openLoop, 0.7).saturationTarget).toBeCloseTo(5.46, 9); // 910 req/s: 0.91 × 6
+    // Overloaded: the signal at the knee plus the queue per worker.
+    expect(m.state(2100, 64).saturation).toBeCloseTo(12 + 64 / 2, 9);
     // A fixed instance offered 2,100 req/s for 10 s sheds what its goodput there leaves (its queue fills first).
     const r = simulate({ group: fixed(1), instance: openLoop, trace: new Array(10).fill(2100) });
     expect(r.shedFraction).toBeCloseTo((10 * (2100 - 1300) - PROFILE.queueBound) / (10 * 2100), 6);
