@@ -17,6 +17,7 @@
  * figures and says why it did not compare, as the fleet suites do when HAProxy is missing.
  * Measured on this box, quiet: see the README's Scaling section.
  */
+import os from 'node:os';
 import { measureRamp } from '../../bench/capacity';
 import { ForeignCpu, round, waitForIdle } from '../../bench/lib/common';
 import type { InstanceProfile } from '../../infra/scaling/instance-profile';
@@ -43,10 +44,20 @@ const OPEN_LOOP_STEP_MS = 4000;
 const OFFER_MS = 8000;
 const FACTORS = [1.5, 3];
 const TOLERANCE = 0.1;
-/** Other work's CPU (% of one core) may be at most this during the measurement and the runs… */
-const MAX_FOREIGN_CPU = 50;
+/**
+ * Other work's CPU (% of one core) may be at most this during the measurement and the runs… (runs
+ * judged steady at 30-44 % of a core missed by 0.104 or read capacity low; at 0 % every run agreed)
+ */
+const MAX_FOREIGN_CPU = 20;
 /** …and may differ this much between the measurement and a run it predicts. */
-const MAX_FOREIGN_DRIFT = 15;
+const MAX_FOREIGN_DRIFT = 10;
+/**
+ * 3× its capacity must make the fleet shed at least this share, or the comparison says nothing
+ * about overload (the queue bound or 503s not working would pass a comparison of two near-zero
+ * fractions). 1.5× may legitimately shed almost nothing: capacity is the highest rate within the
+ * SLO, and an instance can serve more than that while its p99 breaks it.
+ */
+const MIN_SHED_AT_3X = 0.2;
 const MAX_ATTEMPTS = 3;
 
 interface Check {
@@ -87,7 +98,8 @@ run('simulate calibrated against the HAProxy fleet', () => {
   async function attempt(): Promise<Attempt> {
     const first = fleet.instances[0];
     const own = [fleet.haproxy.pid!, ...fleet.instances.slice(1).map((i) => i.pid)];
-    await waitForIdle(40, 30_000, (m) => report({ note: m }));
+    // waitForIdle takes % of the whole machine, MAX_FOREIGN_CPU % of one core.
+    await waitForIdle(MAX_FOREIGN_CPU / os.cpus().length, 30_000, (m) => report({ note: m }));
     const planForeign = new ForeignCpu(() => [first.pid, process.pid, ...own]);
     planForeign.begin();
     // Through HAProxy: the instance as the load balancer reaches it (here the balancer shares its cores).
@@ -164,12 +176,16 @@ run('simulate calibrated against the HAProxy fleet', () => {
     const c = chosen.checks.find((x) => x.factor === factor)!;
     expect(c.failures).toEqual([]);
     expect(c.failed).toBe(0);
-    expect(c.shed).toBeGreaterThan(0);
     if (!chosen.steady && !process.env.CI) {
       // eslint-disable-next-line no-console
       console.warn(`calibration not compared at ${factor}×: other work kept the machine busy through ${attempts.length} attempts (measured ${c.measuredShed}, simulated ${c.simulatedShed}); CI compares regardless`);
       return;
     }
     expect(Math.abs(c.simulatedShed - c.measuredShed)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  test(`at 3× the fleet capacity the fleet sheds materially (at least ${MIN_SHED_AT_3X}), so the comparison is one of overload`, () => {
+    const c = chosen.checks.find((x) => x.factor === 3)!;
+    expect(c.measuredShed).toBeGreaterThanOrEqual(MIN_SHED_AT_3X);
   });
 });
