@@ -8,6 +8,9 @@
  * - a binary request's JSON header (Inference-Header-Content-Length) is validated against the
  *   model as soon as its bytes are in, with the declared body length: an unknown input, a batch
  *   over max_batch_size or sizes that cannot add up are answered before the binary data is read;
+ *   so is a request whose own `timeout` its queue's estimated wait already exceeds (503 +
+ *   Retry-After, the front door could not see that timeout): the rest of its body is discarded,
+ *   and the connection kept when that rest is small (DRAIN_LIMIT_BYTES), as for a front-door shed;
  * - a request refused part-way is not read further: the rest of its body is discarded as it
  *   arrives (never buffered) and the connection closes after the answer (Fastify closes it after a
  *   parser error). A request refused before its body, in an onRequest hook, keeps its connection
@@ -24,11 +27,14 @@ import type { BytesBudget } from '../admission/bytes-budget';
 import type { RuntimeMetrics } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
 import { BinaryHeader, decodeBinaryHeader, parseHeaderLength } from './codec';
+import { requestTimeoutUs } from './validate';
 
 /** What the reader hands to the route: the whole body, and the binary header when it was validated early. */
 export interface InferBody {
   body: Buffer;
   binaryHeader?: BinaryHeader;
+  /** Refused by admission once its header was read (the 503 to answer; the body was not read). */
+  refused?: Error;
 }
 
 /** Bytes the server still discards to keep a connection alive after refusing a request before its body. */
@@ -63,6 +69,8 @@ export function lingerBeforeClose(socket: Socket): void {
 }
 
 const LINGERING = Symbol('lingering');
+
+const EMPTY = Buffer.alloc(0);
 
 /** Seconds a client refused for lack of memory budget is told to wait. */
 const RETRY_AFTER_SECONDS = 1;
@@ -201,11 +209,15 @@ export function registerBodyReader(app: FastifyInstance, opts: BodyReaderOptions
         headerPending = false;
         const head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
         chunks = [head];
+        let refused: Error | undefined;
         try {
           binaryHeader = decodeBinaryHeader(head, jsonLength!, version!.signature!, { maxBatchSize: version!.config.maxBatchSize }, declared);
+          const timeoutUs = requestTimeoutUs(binaryHeader.header);
+          if (timeoutUs !== undefined) refused = version!.queue?.refusal(timeoutUs);
         } catch (err) {
           return fail(err as Error);
         }
+        if (refused) return shed(refused);
       }
       if (!headerPending && declared !== undefined && !whole) {
         whole = Buffer.allocUnsafe(declared);
@@ -213,6 +225,15 @@ export function registerBodyReader(app: FastifyInstance, opts: BodyReaderOptions
         for (const c of chunks) at += c.copy(whole, at);
         chunks = [];
       }
+    };
+    // Admission refused the request from its header: answered now (the route throws `refused`),
+    // the rest discarded as it arrives; the onSend hook keeps the connection when the rest is small.
+    const shed = (refused: Error) => {
+      cleanup();
+      chunks = [];
+      payload.on('error', () => undefined);
+      payload.resume();
+      done(null, { body: EMPTY, refused });
     };
     const onEnd = () => {
       cleanup();

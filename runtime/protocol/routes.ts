@@ -11,6 +11,7 @@ import type { RuntimeMetrics } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
 import type { BytesBudget } from '../admission/bytes-budget';
 import { InferBody, registerBodyReader } from './body-reader';
+import { requestTimeoutUs } from './validate';
 import { HEADER_LENGTH_HEADER, decodeInferRequest, encodeInferResponse } from './codec';
 import type { InferRequest } from './types';
 import type { CaptureService } from '../capture/capture-service';
@@ -55,16 +56,6 @@ function batchingParameters(v: ModelVersion): Record<string, string | number> {
 interface ModelParams {
   model: string;
   version?: string;
-}
-
-/** The request parameter `timeout` (µs), Triton's per-request queue timeout. */
-function requestTimeoutUs(request: InferRequest): number | undefined {
-  const t = request.parameters.timeout;
-  if (t === undefined) return undefined;
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) {
-    throw invalidArgument(`parameter 'timeout': expected a non-negative integer number of microseconds, got ${JSON.stringify(t)}`);
-  }
-  return t === 0 ? undefined : t;
 }
 
 export function isServerReady(models: ModelManager, lifecycle: Lifecycle): boolean {
@@ -157,6 +148,8 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       });
     };
     try {
+      // Refused by its own deadline as soon as its header was in (body-reader.ts): the body was never read.
+      if (read?.refused) throw read.refused;
       request = decodeInferRequest(body, requestHeaderLength, v.signature!, { maxBatchSize: v.config.maxBatchSize }, read?.binaryHeader);
       const timeoutUs = requestTimeoutUs(request);
       const decoded = process.hrtime.bigint();

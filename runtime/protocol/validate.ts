@@ -7,6 +7,16 @@ import { invalidArgument } from '../errors';
 import { DATATYPES, MAX_ELEMENTS, describe, elementCount, formatShape, isDatatype } from './datatypes';
 import type { ModelSignature, Parameters, RequestedOutput, TensorSpec } from './types';
 
+/** The request parameter `timeout` (µs), Triton's per-request queue timeout; undefined when absent or 0. */
+export function requestTimeoutUs(request: { parameters: Parameters }): number | undefined {
+  const t = request.parameters.timeout;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) {
+    throw invalidArgument(`parameter 'timeout': expected a non-negative integer number of microseconds, got ${JSON.stringify(t)}`);
+  }
+  return t === 0 ? undefined : t;
+}
+
 export interface ValidatedInput {
   spec: TensorSpec;
   shape: number[];

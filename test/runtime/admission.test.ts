@@ -11,6 +11,9 @@ import pino from 'pino';
 import { EXAMPLES, ChildRuntime, spawnRuntime, waitFor } from '../helpers/runtime';
 import { FrontDoor } from '../../runtime/protocol/front-door';
 import { ModelQueue } from '../../runtime/scheduling/model-queue';
+import { WaitEstimator } from '../../runtime/scheduling/wait-estimate';
+import { buildApp } from '../../runtime/app';
+import { SaturationSignal } from '../../runtime/scheduling/saturation';
 import type { InferRequest } from '../../runtime/protocol/types';
 import type { ModelManager } from '../../runtime/models/model-manager';
 import { Lifecycle } from '../../runtime/lifecycle';
@@ -170,6 +173,83 @@ describe('a header that already fails validation is answered before the binary b
     await waitFor(async () => rssMiB(rt.proc.pid!) <= idle * 1.1, 30_000, 200);
     const sentTotal = responses.reduce((n, r) => n + r.sentWhenAnswered, 0);
     expect(sentTotal).toBeLessThan(48 * bodyBytes); // answered long before the bodies were sent
+  });
+});
+
+describe("a request whose own timeout its queue cannot meet is refused from its header, before its body", () => {
+  // One model, x: FP32 [-1, 65536] (256 KiB a row). Its queue holds one request that is never
+  // dispatched, and its estimator measured 100 ms per request: the next would wait ~200 ms.
+  const ROW = 65536 * 4;
+  const estimator = new WaitEstimator(1);
+  estimator.record(100_000, 1);
+  const queue = new ModelQueue('m@1', { maxQueueSize: 100, defaultTimeoutMicroseconds: 0, allowTimeoutOverride: true }, (cause) => metrics.shed.inc({ model: 'm', version: '1', cause }), estimator);
+  void queue.enqueue({ inputs: [], parameters: {} } as InferRequest).catch(() => undefined);
+  const version = {
+    model: 'm', version: 1, state: 'READY', queue,
+    config: { maxBatchSize: 16 },
+    signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 65536] }], outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }] },
+  };
+  const inferred: InferRequest[] = [];
+  const models = {
+    model: (name: string) => {
+      if (name !== 'm') throw new Error('unknown');
+      return { name, versions: [version] };
+    },
+    version: () => version,
+    allReady: true,
+    list: () => [],
+    observe: () => undefined,
+    // What the queue would run: answered at once, so an admitted request's answer is a 200.
+    infer: async (_v: unknown, request: InferRequest) => {
+      inferred.push(request);
+      return { outputs: [{ name: 'y', datatype: 'FP32', shape: [1, 1], data: Float32Array.of(1) }], queueUs: 0, computeUs: 0, batchSize: 1 };
+    },
+  } as unknown as ModelManager;
+  const metrics = new RuntimeMetrics();
+  const lifecycle = new Lifecycle();
+  lifecycle.to('serving');
+  const app = buildApp({ models, metrics, saturation: new SaturationSignal(models, 1, metrics), lifecycle, logger: pino({ level: 'warn' }), maxBodyBytes: 64 << 20, serverVersion: 'test' });
+  let url: string;
+  beforeAll(async () => {
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => app.close());
+
+  const header = (timeoutUs: number) => Buffer.from(JSON.stringify({ parameters: { timeout: timeoutUs }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 65536], parameters: { binary_data_size: ROW } }] }));
+  const head = (h: Buffer) => binaryHead('/v2/models/m/infer', 1, h.length + ROW, h.length);
+
+  test('timeout 15 ms behind an estimated 200 ms: 503 + Retry-After with nothing of the binary part sent, counted as queue_wait, never queued', async () => {
+    const h = header(15_000);
+    const res = await rawRequest(url, head(h), [h, new Promise<void>((r) => setTimeout(r, 300)), ROW]);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(JSON.parse(res.body).error).toMatch(/estimated queue wait 200 ms \(1 waiting\) exceeds the request timeout of 15 ms/);
+    expect(res.sentWhenAnswered).toBe(h.length);
+    // 256 KiB left to discard: the connection is kept, as after a front-door shed.
+    expect(res.headers.connection).not.toBe('close');
+    expect(queue.waiting).toBe(1);
+    expect(inferred).toHaveLength(0);
+    const text = await metrics.render();
+    expect(text).toMatch(/onnx_fleet_requests_shed_total\{model="m",version="1",cause="queue_wait"\} 1/);
+    expect(text).toMatch(/nv_inference_request_failure\{model="m",version="1",reason="REJECTED"\} 1/);
+  });
+
+  test('the next request on that connection is answered; a timeout the estimate meets is read in full and served', async () => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    let raw = '';
+    socket.on('data', (c: Buffer) => (raw += c.toString('latin1')));
+    await new Promise((r) => socket.once('connect', r));
+    const refused = header(15_000);
+    const admitted = header(10_000_000);
+    socket.write(Buffer.concat([Buffer.from(head(refused)), refused, Buffer.alloc(ROW)]));
+    socket.write(Buffer.concat([Buffer.from(head(admitted)), admitted, Buffer.alloc(ROW)]));
+    await waitFor(async () => (raw.match(/HTTP\/1\.1 /g) ?? []).length === 2 && /HTTP\/1\.1 200[\s\S]*\}$/.test(raw), 5000);
+    socket.destroy();
+    expect(raw).toMatch(/^HTTP\/1\.1 503/);
+    expect(raw).toMatch(/HTTP\/1\.1 200/);
+    expect(inferred).toHaveLength(1);
+    expect(inferred[0].parameters.timeout).toBe(10_000_000);
   });
 });
 
