@@ -8,8 +8,8 @@
  * rate the instance sustains within the SLO: that is its capacity. A load balancer's traffic is an
  * open loop, and an instance often serves more of it than a closed loop reaches: with requests always
  * queued, dynamic batching runs full batches, where closed-loop clients leave the queue empty for
- * a round trip after every response (measured here: 778 req/s closed loop, 1,077 open loop; on
- * another run the open loop found less, 994 against 1,244).
+ * a round trip after every response (measured here once: 778 req/s closed loop, 1,077 open loop;
+ * the two modes do not always differ that way).
  * Then one open-loop step at 70 % of capacity (the saturation signal where the group runs).
  * Last, open-loop steps at 1.5×, 2×, 3× and 4× that capacity measure the goodput an overloaded
  * instance keeps while it sheds (OVERLOAD_FACTORS). Uses the benchmark's process helpers and the tests' bounded load
@@ -201,7 +201,7 @@ export async function measureRamp(o: RampOptions): Promise<InstanceProfile> {
   }
   // The signal where the group is meant to run: one open-loop step at TARGET_UTILIZATION of
   // capacity, what an instance behind a load balancer reports there (the saturation target
-  // derives from it; the closed loop's value at the same rate differs: iris 0.01 against 1.55).
+  // derives from it; the closed loop's value at the same rate differs: iris 0.01 against 3.14).
   if (openCapacity > 0) {
     const { foreignCpuPercent, ...step } = await openLoopStep(o, TARGET_UTILIZATION * capacity, openStepMs);
     rateRamp.push(step);

@@ -143,8 +143,8 @@ function latencyPoints(profile: InstanceProfile, ramp: RampPoint[]): Array<{ rps
 /**
  * The saturation signal by rate below capacity, as an instance behind a load balancer reports it:
  * open loop (0 at idle), else the closed-loop ramp. The two differ either way: at 70 % of
- * capacity iris read 1.55 in open loop where its closed-loop ramp gave 0.01, text-orientation 0.24
- * where the closed loop gave 0.44 (bench/results/plan/).
+ * capacity iris read 3.14 in open loop where its closed-loop ramp gave 0.01, text-orientation 0.63
+ * where the closed loop gave 1.68 (bench/results/plan/).
  */
 function saturationPoints(profile: InstanceProfile, ramp: RampPoint[]): Array<{ rps: number; saturation: number }> {
   return openLoopCurve(profile, (s) => s.saturation, () => 0)?.map((p) => ({ rps: p.rps, saturation: p.value })) ?? ramp;
