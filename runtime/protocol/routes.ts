@@ -178,19 +178,21 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
   };
   // Under overload, reject before the body is received and decoded: taking in bodies only to
   // refuse them would starve the requests that were accepted.
-  const shedEarly = async (req: FastifyRequest<{ Params: ModelParams }>) => {
+  // A callback hook, not an async one (a promise and a microtask per request, issue 15).
+  const shedEarly = (req: FastifyRequest<{ Params: ModelParams }>, _reply: FastifyReply, done: (err?: Error) => void) => {
     let v: ModelVersion;
     try {
       v = models.version(req.params.model, req.params.version);
     } catch {
-      return; // unknown or not ready: the handler answers with the right error
+      return done(); // unknown or not ready: the handler answers with the right error
     }
     const refused = v.queue?.refusal();
     if (refused) {
       metrics.requestFailure.inc({ model: v.model, version: String(v.version), reason: 'REJECTED' });
       req.inferenceLabels = { model: v.model, version: String(v.version) };
-      throw refused;
+      return done(refused);
     }
+    done();
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', { onRequest: shedEarly }, infer);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', { onRequest: shedEarly }, infer);
