@@ -9,19 +9,34 @@ export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 
 const MODEL_LABELS = ['model', 'version'] as const;
 
+/**
+ * One version's per-request success series, summed in plain numbers and added to the counters when
+ * they are read (`collect`): five labelled prom-client incs per request, each hashing its labels,
+ * cost a µs-scale model a measurable share of its throughput (issue 15). Scrapes see the same values.
+ */
+export interface SuccessTally {
+  count: number;
+  requestUs: number;
+  queueUs: number;
+  inputUs: number;
+  outputUs: number;
+}
+
 export class RuntimeMetrics {
   readonly registry = new Registry();
+  private readonly tallies = new Map<string, { labels: { model: string; version: string }; tally: SuccessTally }>();
+  private readonly flushTallies = () => this.flush();
 
-  readonly requestSuccess = new Counter({ name: 'nv_inference_request_success', help: 'Number of successful inference requests, all batch sizes', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly requestSuccess = new Counter({ name: 'nv_inference_request_success', help: 'Number of successful inference requests, all batch sizes', labelNames: MODEL_LABELS, registers: [this.registry], collect: this.flushTallies });
   readonly requestFailure = new Counter({ name: 'nv_inference_request_failure', help: 'Number of failed inference requests, all batch sizes', labelNames: [...MODEL_LABELS, 'reason'], registers: [this.registry] });
   readonly inferenceCount = new Counter({ name: 'nv_inference_count', help: 'Number of inferences performed (a batch of n counts n)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly execCount = new Counter({ name: 'nv_inference_exec_count', help: 'Number of model executions performed (a batch counts once)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly pending = new Gauge({ name: 'nv_inference_pending_request_count', help: 'Instantaneous number of requests queued or executing', labelNames: MODEL_LABELS, registers: [this.registry] });
-  readonly requestDuration = new Counter({ name: 'nv_inference_request_duration_us', help: 'Cumulative inference request duration in microseconds (queue + compute + codec)', labelNames: MODEL_LABELS, registers: [this.registry] });
-  readonly queueDuration = new Counter({ name: 'nv_inference_queue_duration_us', help: 'Cumulative time requests spent waiting in the queue in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
-  readonly computeInputDuration = new Counter({ name: 'nv_inference_compute_input_duration_us', help: 'Cumulative time spent preparing inputs (decode, validate, batch) in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly requestDuration = new Counter({ name: 'nv_inference_request_duration_us', help: 'Cumulative inference request duration in microseconds (queue + compute + codec)', labelNames: MODEL_LABELS, registers: [this.registry], collect: this.flushTallies });
+  readonly queueDuration = new Counter({ name: 'nv_inference_queue_duration_us', help: 'Cumulative time requests spent waiting in the queue in microseconds', labelNames: MODEL_LABELS, registers: [this.registry], collect: this.flushTallies });
+  readonly computeInputDuration = new Counter({ name: 'nv_inference_compute_input_duration_us', help: 'Cumulative time spent preparing inputs (decode, validate, batch) in microseconds', labelNames: MODEL_LABELS, registers: [this.registry], collect: this.flushTallies });
   readonly computeInferDuration = new Counter({ name: 'nv_inference_compute_infer_duration_us', help: 'Cumulative time spent inside onnxruntime in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
-  readonly computeOutputDuration = new Counter({ name: 'nv_inference_compute_output_duration_us', help: 'Cumulative time spent encoding outputs in microseconds', labelNames: MODEL_LABELS, registers: [this.registry] });
+  readonly computeOutputDuration = new Counter({ name: 'nv_inference_compute_output_duration_us', help: 'Cumulative time spent encoding outputs in microseconds', labelNames: MODEL_LABELS, registers: [this.registry], collect: this.flushTallies });
   readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is READY (loaded, and its explicit warmup passed), else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly modelWarmed = new Gauge({ name: 'onnx_fleet_model_warmed', help: '1 when a warmup inference ran on the model version in every worker, else 0 (served, but its first requests may be slower)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly serverReady = new Gauge({ name: 'onnx_fleet_ready', help: '1 when the server reports ready to its load balancer', registers: [this.registry] });
@@ -68,6 +83,30 @@ export class RuntimeMetrics {
     this.pending.set(labels, 0);
     this.modelReady.set(labels, 0);
     this.modelWarmed.set(labels, 0);
+  }
+
+  /** The success tally of a model version (the same object for every call with the same labels). */
+  successTally(model: string, version: string): SuccessTally {
+    const key = `${model}\u0000${version}`;
+    let t = this.tallies.get(key);
+    if (!t) {
+      t = { labels: { model, version }, tally: { count: 0, requestUs: 0, queueUs: 0, inputUs: 0, outputUs: 0 } };
+      this.tallies.set(key, t);
+    }
+    return t.tally;
+  }
+
+  /** Adds the tallies to their counters and zeroes them (called whenever any of those counters is read). */
+  private flush(): void {
+    for (const { labels, tally } of this.tallies.values()) {
+      if (tally.count === 0) continue;
+      this.requestSuccess.inc(labels, tally.count);
+      this.requestDuration.inc(labels, tally.requestUs);
+      this.queueDuration.inc(labels, tally.queueUs);
+      this.computeInputDuration.inc(labels, tally.inputUs);
+      this.computeOutputDuration.inc(labels, tally.outputUs);
+      tally.count = tally.requestUs = tally.queueUs = tally.inputUs = tally.outputUs = 0;
+    }
   }
 
   /** Reports the bytes budget's use at every scrape. */

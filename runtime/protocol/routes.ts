@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HEALTH_LIVE_PATH, HEALTH_OK_STATUS, HEALTH_READY_PATH, HEALTH_UNAVAILABLE_STATUS } from '../contract';
 import { InferenceError, invalidArgument } from '../errors';
 import type { Lifecycle } from '../lifecycle';
-import type { RuntimeMetrics } from '../metrics';
+import type { RuntimeMetrics, SuccessTally } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
 import type { BytesBudget } from '../admission/bytes-budget';
 import { InferBody, registerBodyReader } from './body-reader';
@@ -121,6 +121,14 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
   app.get<{ Params: ModelParams }>('/v2/models/:model/ready', { config: { health: true } }, modelReady);
   app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/ready', { config: { health: true } }, modelReady);
 
+  // Each version's success tally (metrics.ts), found once per version rather than once per request.
+  const tallies = new WeakMap<ModelVersion, SuccessTally>();
+  const successTally = (v: ModelVersion): SuccessTally => {
+    let t = tallies.get(v);
+    if (!t) tallies.set(v, (t = metrics.successTally(v.model, String(v.version))));
+    return t;
+  };
+
   const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     const v: ModelVersion = models.version(req.params.model, req.params.version);
@@ -157,11 +165,12 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       const executed = process.hrtime.bigint();
       const encoded = encodeInferResponse({ modelName: v.model, modelVersion: String(v.version), id: request.id, outputs: outcome.outputs }, request);
       const done = process.hrtime.bigint();
-      metrics.requestSuccess.inc(labels);
-      metrics.queueDuration.inc(labels, outcome.queueUs);
-      metrics.computeInputDuration.inc(labels, Number(decoded - started) / 1000);
-      metrics.computeOutputDuration.inc(labels, Number(done - executed) / 1000);
-      metrics.requestDuration.inc(labels, Number(done - started) / 1000);
+      const tally = successTally(v);
+      tally.count++;
+      tally.queueUs += outcome.queueUs;
+      tally.inputUs += Number(decoded - started) / 1000;
+      tally.outputUs += Number(done - executed) / 1000;
+      tally.requestUs += Number(done - started) / 1000;
       capture(200, encoded);
       models.observe(v, true, Number(done - started) / 1000);
       reply.code(200).headers(encoded.headers).type(encoded.contentType);
