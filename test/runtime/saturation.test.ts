@@ -24,7 +24,9 @@ function binaryRequest(batch: number): { body: Buffer; headers: Record<string, s
 test('health, metadata and metrics answer while all workers are saturated', async () => {
   const { body, headers } = binaryRequest(16);
   let finished = 0;
-  const load = Array.from({ length: 40 }, () =>
+  // Enough work (120 × batch 16, ~1 s on two workers) to outlast five probes on a slow box: with 40 the
+  // queue once drained before the last probe came back (CI, after the workers began to take their next batch early).
+  const load = Array.from({ length: 120 }, () =>
     fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body }).then(async (r) => {
       await r.arrayBuffer();
       finished++;
