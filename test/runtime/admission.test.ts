@@ -37,6 +37,16 @@ function rssMiB(pid: number): number {
   return Number(m![1]) / 1024;
 }
 
+/** A raw connection to `url` for several requests in a row; `received()` is everything the server answered so far. */
+async function keptConnection(url: string): Promise<{ socket: net.Socket; received: () => string }> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  let raw = '';
+  socket.on('data', (c: Buffer) => (raw += c.toString('latin1')));
+  await new Promise((r) => socket.once('connect', r));
+  return { socket, received: () => raw };
+}
+
 /**
  * Sends one request: its head, then `body` parts; a part that is a number is that many bytes
  * streamed from a reused buffer (with backpressure), so a 60 MB body costs the test no memory;
@@ -235,19 +245,15 @@ describe("a request whose own timeout its queue cannot meet is refused from its 
   });
 
   test('the next request on that connection is answered; a timeout the estimate meets is read in full and served', async () => {
-    const { hostname, port } = new URL(url);
-    const socket = net.connect(Number(port), hostname);
-    let raw = '';
-    socket.on('data', (c: Buffer) => (raw += c.toString('latin1')));
-    await new Promise((r) => socket.once('connect', r));
+    const { socket, received } = await keptConnection(url);
     const refused = header(15_000);
     const admitted = header(10_000_000);
     socket.write(Buffer.concat([Buffer.from(head(refused)), refused, Buffer.alloc(ROW)]));
     socket.write(Buffer.concat([Buffer.from(head(admitted)), admitted, Buffer.alloc(ROW)]));
-    await waitFor(async () => (raw.match(/HTTP\/1\.1 /g) ?? []).length === 2 && /HTTP\/1\.1 200[\s\S]*\}$/.test(raw), 5000);
+    await waitFor(async () => (received().match(/HTTP\/1\.1 /g) ?? []).length === 2 && /HTTP\/1\.1 200[\s\S]*\}$/.test(received()), 5000);
     socket.destroy();
-    expect(raw).toMatch(/^HTTP\/1\.1 503/);
-    expect(raw).toMatch(/HTTP\/1\.1 200/);
+    expect(received()).toMatch(/^HTTP\/1\.1 503/);
+    expect(received()).toMatch(/HTTP\/1\.1 200/);
     expect(inferred).toHaveLength(1);
     expect(inferred[0].parameters.timeout).toBe(10_000_000);
   });
@@ -363,18 +369,14 @@ describe('the front door: sheds and health before Fastify', () => {
   });
 
   test('a small shed body keeps its connection (discarded); the next request on it is answered', async () => {
-    const { hostname, port } = new URL(url);
-    const socket = net.connect(Number(port), hostname);
-    let raw = '';
-    socket.on('data', (c: Buffer) => (raw += c.toString('latin1')));
-    await new Promise((r) => socket.once('connect', r));
+    const { socket, received } = await keptConnection(url);
     socket.write(head('/v2/models/m/versions/1/infer', 100_000) + ' '.repeat(100_000));
     socket.write(`GET /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n`);
-    await waitFor(async () => (raw.match(/HTTP\/1\.1 /g) ?? []).length === 2, 5000);
+    await waitFor(async () => (received().match(/HTTP\/1\.1 /g) ?? []).length === 2, 5000);
     socket.destroy();
-    expect(raw).toMatch(/^HTTP\/1\.1 503/);
-    expect(raw).not.toMatch(/connection: close/i);
-    expect(raw).toMatch(/HTTP\/1\.1 200[\s\S]*\{"ready":true\}$/);
+    expect(received()).toMatch(/^HTTP\/1\.1 503/);
+    expect(received()).not.toMatch(/connection: close/i);
+    expect(received()).toMatch(/HTTP\/1\.1 200[\s\S]*\{"ready":true\}$/);
   });
 
   test('health is answered by the front door; unknown models and everything else are passed on', async () => {
