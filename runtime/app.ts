@@ -104,7 +104,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.logger.isLevelEnabled('debug')) {
       req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ...(req.inferenceLabels ?? {}) }, 'request');
     }
-    deps.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+    deps.metrics.countTally(deps.metrics.httpRequests, { route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) }).n++;
     done();
   });
 

@@ -22,13 +22,19 @@ export interface SuccessTally {
   outputUs: number;
 }
 
+/** One labelled counter's increments, summed in a plain number and added when read (as SuccessTally). */
+export interface CountTally {
+  n: number;
+}
+
 export class RuntimeMetrics {
   readonly registry = new Registry();
   private readonly tallies = new Map<string, { labels: { model: string; version: string }; tally: SuccessTally }>();
+  private readonly counts = new Map<string, { counter: Counter<string>; labels: Record<string, string>; tally: CountTally }>();
   private readonly flushTallies = () => this.flush();
 
   readonly requestSuccess = new Counter({ name: 'nv_inference_request_success', help: 'Number of successful inference requests, all batch sizes', labelNames: MODEL_LABELS, registers: [this.registry], collect: this.flushTallies });
-  readonly requestFailure = new Counter({ name: 'nv_inference_request_failure', help: 'Number of failed inference requests, all batch sizes', labelNames: [...MODEL_LABELS, 'reason'], registers: [this.registry] });
+  readonly requestFailure = new Counter({ name: 'nv_inference_request_failure', help: 'Number of failed inference requests, all batch sizes', labelNames: [...MODEL_LABELS, 'reason'], registers: [this.registry], collect: this.flushTallies });
   readonly inferenceCount = new Counter({ name: 'nv_inference_count', help: 'Number of inferences performed (a batch of n counts n)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly execCount = new Counter({ name: 'nv_inference_exec_count', help: 'Number of model executions performed (a batch counts once)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly pending = new Gauge({ name: 'nv_inference_pending_request_count', help: 'Instantaneous number of requests queued or executing', labelNames: MODEL_LABELS, registers: [this.registry] });
@@ -40,7 +46,7 @@ export class RuntimeMetrics {
   readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is READY (loaded, and its explicit warmup passed), else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly modelWarmed = new Gauge({ name: 'onnx_fleet_model_warmed', help: '1 when a warmup inference ran on the model version in every worker, else 0 (served, but its first requests may be slower)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly serverReady = new Gauge({ name: 'onnx_fleet_ready', help: '1 when the server reports ready to its load balancer', registers: [this.registry] });
-  readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry] });
+  readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry], collect: this.flushTallies });
   // The saturation signal the platform scales on (runtime/scheduling/saturation.ts), the same on AWS and Kubernetes.
   readonly saturation = new Gauge({ name: 'onnx_fleet_saturation', help: 'Requests executing or queued on this instance per inference worker ((in-flight + queued) / workers)', registers: [this.registry] });
   /**
@@ -59,7 +65,7 @@ export class RuntimeMetrics {
   readonly repositoryPolls = new Counter({ name: 'onnx_fleet_repository_polls_total', help: 'Model repository polls by result (ok, failed: the repository could not be read and nothing changed)', labelNames: ['result'], registers: [this.registry] });
   readonly canaryWeight = new Gauge({ name: 'onnx_fleet_model_canary_weight_percent', help: 'Share of requests routed to the per-model canary version (release.json), 0 once routed out', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly canaryRoutedOut = new Gauge({ name: 'onnx_fleet_model_canary_routed_out', help: '1 when the per-model canary version was taken out of routing for exceeding its bounds', labelNames: MODEL_LABELS, registers: [this.registry] });
-  readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'onnx_fleet_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'code'], registers: [this.registry], collect: this.flushTallies });
 
   // Data capture (runtime/capture): never on the inference path's critical section.
   readonly captureRecords = new Counter({ name: 'onnx_fleet_capture_records_total', help: 'Sampled records accepted into the capture journal', labelNames: MODEL_LABELS, registers: [this.registry] });
@@ -96,8 +102,29 @@ export class RuntimeMetrics {
     return t.tally;
   }
 
+  /**
+   * The tally of one series of a counter (the same object for the same counter and labels): for
+   * counters incremented per request on the hot path (sheds, failures, HTTP status counts), where a
+   * labelled inc hashing its labels cost the front door a measurable share of each shed (issue 15).
+   */
+  countTally(counter: Counter<string>, labels: Record<string, string>): CountTally {
+    let key = (counter as unknown as { name: string }).name;
+    for (const k in labels) key += `\u0000${labels[k]}`;
+    let c = this.counts.get(key);
+    if (!c) {
+      c = { counter, labels: { ...labels }, tally: { n: 0 } };
+      this.counts.set(key, c);
+    }
+    return c.tally;
+  }
+
   /** Adds the tallies to their counters and zeroes them (called whenever any of those counters is read). */
   private flush(): void {
+    for (const { counter, labels, tally } of this.counts.values()) {
+      if (tally.n === 0) continue;
+      counter.inc(labels, tally.n);
+      tally.n = 0;
+    }
     for (const { labels, tally } of this.tallies.values()) {
       if (tally.count === 0) continue;
       this.requestSuccess.inc(labels, tally.count);

@@ -11,13 +11,13 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { InferenceError, notFound, unavailable } from '../errors';
-import type { RuntimeMetrics } from '../metrics';
+import type { CountTally, RuntimeMetrics } from '../metrics';
 import type { InferRequest, ModelSignature } from '../protocol/types';
 import type { BatchPolicy } from '../scheduling/batching';
 import { BatchMeasurement, calibrationSizes, chooseBatchSize, combineWorkers, tileFeeds } from '../scheduling/batch-calibration';
 import { Dispatcher } from '../scheduling/dispatcher';
 import { ModelExecutor } from '../scheduling/model-executor';
-import { InferOutcome, ModelQueue } from '../scheduling/model-queue';
+import { InferOutcome, ModelQueue, ShedCause } from '../scheduling/model-queue';
 import { WaitEstimator } from '../scheduling/wait-estimate';
 import { ExecutionThread, Runner, WorkerRunner } from '../scheduling/runners';
 import { INLINE_MAX_RUN_US, InlineRunner } from '../scheduling/inline-runner';
@@ -469,7 +469,14 @@ export class ModelManager {
       stage = 'failed to start on the main thread (parameters.execution_thread)';
       const runner = await this.placeExecution(v, session, signature, warmFeeds, warmupMs, log);
       v.instances = this.copies(v);
-      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, (cause) => this.deps.metrics.shed.inc({ ...labels, cause }), new WaitEstimator(this.copies(v)));
+      const metrics = this.deps.metrics;
+      const sheds = new Map<ShedCause, CountTally>();
+      const onShed = (cause: ShedCause) => {
+        let t = sheds.get(cause);
+        if (!t) sheds.set(cause, (t = metrics.countTally(metrics.shed, { ...labels, cause })));
+        t.n++;
+      };
+      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, onShed, new WaitEstimator(this.copies(v)));
       v.executor = new ModelExecutor(v.queue, runner, this.deps.metrics, v.model, String(v.version), policy);
       this.dispatcher.add(v.executor);
       v.state = 'READY';

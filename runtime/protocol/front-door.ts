@@ -21,16 +21,17 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HEALTH_LIVE_PATH, HEALTH_READY_PATH } from '../contract';
-import { InferenceError } from '../errors';
 import type { Lifecycle } from '../lifecycle';
-import type { RuntimeMetrics } from '../metrics';
+import type { CountTally, RuntimeMetrics } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
 import { DRAIN_LIMIT_BYTES, lingerBeforeClose } from './body-reader';
 import { readiness } from './routes';
+import { RETRY_AFTER_SECONDS } from '../scheduling/model-queue';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const INFER_PATH = /^\/v2\/models\/([^/]+)\/(?:versions\/([^/]+)\/)?infer$/;
 const LIVE_BODY = JSON.stringify({ live: true });
+const RETRY_AFTER = { 'retry-after': String(RETRY_AFTER_SECONDS) };
 
 export interface FrontDoorDeps {
   models: ModelManager;
@@ -73,12 +74,19 @@ export class FrontDoor {
     } catch {
       return false; // unknown, not ready or malformed: Fastify answers with the right error
     }
-    const refused = v.queue?.refusal();
-    if (!refused) return false;
-    this.deps.metrics.requestFailure.inc({ model: v.model, version: String(v.version), reason: 'REJECTED' });
+    const reason = v.queue?.refusalReason();
+    if (reason === undefined) return false;
+    this.rejected(v).n++;
     const route = m[2] === undefined ? '/v2/models/:model/infer' : '/v2/models/:model/versions/:version/infer';
-    const retryAfter = refused instanceof InferenceError && refused.retryAfterSeconds !== undefined ? refused.retryAfterSeconds : 1;
-    return this.send(req, res, 503, JSON.stringify({ error: refused.message }), route, { 'retry-after': String(retryAfter) });
+    return this.send(req, res, 503, JSON.stringify({ error: reason }), route, RETRY_AFTER);
+  }
+
+  /** Each version's REJECTED failure tally, found once per version rather than once per shed. */
+  private readonly rejections = new WeakMap<ModelVersion, CountTally>();
+  private rejected(v: ModelVersion): CountTally {
+    let t = this.rejections.get(v);
+    if (!t) this.rejections.set(v, (t = this.deps.metrics.countTally(this.deps.metrics.requestFailure, { model: v.model, version: String(v.version), reason: 'REJECTED' })));
+    return t;
   }
 
   private send(req: IncomingMessage, res: ServerResponse, status: number, body: string, route: string, extra: Record<string, string> = {}): true {
@@ -96,7 +104,7 @@ export class FrontDoor {
     }
     res.writeHead(status, headers);
     res.end(body);
-    this.deps.metrics.httpRequests.inc({ route, code: String(status) });
+    this.deps.metrics.countTally(this.deps.metrics.httpRequests, { route, code: String(status) }).n++;
     return true;
   }
 }
