@@ -224,7 +224,7 @@ export function registerBodyReader(app: FastifyInstance, opts: BodyReaderOptions
         if (refused) return shed(refused);
       }
       if (!headerPending && declared !== undefined && !whole) {
-        whole = Buffer.allocUnsafe(declared);
+        whole = alignedBody(declared, jsonLength ?? 0);
         let at = 0;
         for (const c of chunks) at += c.copy(whole, at);
         chunks = [];
@@ -275,4 +275,15 @@ export function registerBodyReader(app: FastifyInstance, opts: BodyReaderOptions
     if (!p?.model) return undefined; // not an inference route: nothing to validate early
     return models.version(p.model, p.version);
   };
+}
+
+/**
+ * A buffer for a declared body whose binary part (after the JSON header of `jsonLength` bytes)
+ * starts 8-byte aligned in its ArrayBuffer, so the tensors in it can be viewed in place rather
+ * than copied once more into typed storage (decodeBinaryData).
+ */
+export function alignedBody(declared: number, jsonLength: number): Buffer {
+  const raw = Buffer.allocUnsafe(declared + 7);
+  const pad = (8 - ((raw.byteOffset + jsonLength) & 7)) & 7;
+  return raw.subarray(pad, pad + declared);
 }

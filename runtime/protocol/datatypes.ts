@@ -24,34 +24,35 @@ export function elementSize(datatype: Datatype): number {
   return SIZES[datatype];
 }
 
+type FixedSize = Exclude<Datatype, 'BYTES'>;
+type TypedStorage = Exclude<TensorData, string[]>;
+type StorageCtor = { new (count: number): TypedStorage; new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedStorage };
+
+/** The typed array that holds each fixed-size datatype (FP16 as its raw 16-bit words). */
+const STORAGE: Record<FixedSize, StorageCtor> = {
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  INT8: Int8Array,
+  UINT16: Uint16Array,
+  FP16: Uint16Array,
+  INT16: Int16Array,
+  UINT32: Uint32Array,
+  INT32: Int32Array,
+  UINT64: BigUint64Array,
+  INT64: BigInt64Array,
+  FP32: Float32Array,
+  FP64: Float64Array,
+} as Record<FixedSize, StorageCtor>;
+
 /** Zero-filled storage of `count` elements in the layout of `TensorData` for this datatype. */
 export function allocate(datatype: Datatype, count: number): TensorData {
-  switch (datatype) {
-    case 'BOOL':
-    case 'UINT8':
-      return new Uint8Array(count);
-    case 'INT8':
-      return new Int8Array(count);
-    case 'UINT16':
-    case 'FP16':
-      return new Uint16Array(count);
-    case 'INT16':
-      return new Int16Array(count);
-    case 'UINT32':
-      return new Uint32Array(count);
-    case 'INT32':
-      return new Int32Array(count);
-    case 'UINT64':
-      return new BigUint64Array(count);
-    case 'INT64':
-      return new BigInt64Array(count);
-    case 'FP32':
-      return new Float32Array(count);
-    case 'FP64':
-      return new Float64Array(count);
-    case 'BYTES':
-      return new Array<string>(count).fill('');
-  }
+  if (datatype === 'BYTES') return new Array<string>(count).fill('');
+  return new STORAGE[datatype](count);
+}
+
+/** `count` elements of a fixed-size datatype viewed in place over `bytes` (aligned for the type by the caller). */
+export function viewOf(datatype: FixedSize, bytes: Uint8Array, count: number): TensorData {
+  return new STORAGE[datatype](bytes.buffer, bytes.byteOffset, count);
 }
 
 /** Inclusive ranges of the integer types that fit a JS number exactly. */

@@ -1,4 +1,6 @@
 import { InferenceError } from '../../../runtime/errors';
+import { decodeBinaryData } from '../../../runtime/protocol/binary-codec';
+import { alignedBody } from '../../../runtime/protocol/body-reader';
 import { decodeInferRequest } from '../../../runtime/protocol/codec';
 import type { ModelSignature } from '../../../runtime/protocol/types';
 import { IRIS, binaryRequest, json, tensorBytes } from './wire';
@@ -317,5 +319,41 @@ describe('raw binary requests (Inference-Header-Content-Length: 0)', () => {
     // Non-batching model with one dynamic dimension: it is inferred, not forced to 1.
     const seq: ModelSignature = { inputs: [{ name: 'x', datatype: 'UINT8', shape: [-1] }], outputs: [] };
     expect(decodeInferRequest(Buffer.from([1, 2, 3]), '0', seq, NOBATCH).inputs[0].shape).toEqual([3]);
+  });
+});
+
+describe('binary tensors viewed in place', () => {
+  const count = 2048; // 8 KB of FP32: above the in-place threshold
+  const values = Float32Array.from({ length: count }, (_, i) => i / 7);
+
+  test('the body reader aligns the binary part after any JSON header length', () => {
+    for (const jsonLength of [0, 1, 2, 3, 5, 7, 8, 13, 151]) {
+      const body = alignedBody(jsonLength + count * 4, jsonLength);
+      expect(body.length).toBe(jsonLength + count * 4);
+      expect((body.byteOffset + jsonLength) % 8).toBe(0);
+    }
+  });
+
+  test('aligned bytes are viewed without a copy and read the same values', () => {
+    const body = alignedBody(13 + count * 4, 13);
+    Buffer.from(values.buffer).copy(body, 13);
+    const out = decodeBinaryData('x', 'FP32', [count], count, body.subarray(13)) as Float32Array;
+    expect(out.buffer).toBe(body.buffer);
+    expect(Array.from(out)).toEqual(Array.from(values));
+  });
+
+  test('misaligned or small bytes are copied into storage of their own, with the same values', () => {
+    const raw = Buffer.alloc(1 + count * 4 + 8);
+    const at = (4 - (raw.byteOffset % 4) + 1) % 4 || 1; // an offset that is not a multiple of 4
+    expect((raw.byteOffset + at) % 4).not.toBe(0);
+    Buffer.from(values.buffer).copy(raw, at);
+    const misaligned = decodeBinaryData('x', 'FP32', [count], count, raw.subarray(at, at + count * 4)) as Float32Array;
+    expect(misaligned.buffer).not.toBe(raw.buffer);
+    expect(Array.from(misaligned)).toEqual(Array.from(values));
+    const small = alignedBody(16, 0);
+    Buffer.from(values.buffer, 0, 16).copy(small);
+    const copied = decodeBinaryData('x', 'FP32', [4], 4, small) as Float32Array;
+    expect(copied.buffer).not.toBe(small.buffer);
+    expect(Array.from(copied)).toEqual(Array.from(values.subarray(0, 4)));
   });
 });
