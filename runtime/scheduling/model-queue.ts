@@ -112,10 +112,13 @@ export class ModelQueue {
     // the executions whose measurements correct the estimate (measured: one slow execution on a busy
     // box latched a model at 7 executions in 5 s, every other request refused).
     if (timeout === 0 || this.items.length === 0) return undefined;
-    const estimate = this.estimator?.estimateUs(this.items.length);
+    // Ahead of it: the requests waiting and those already handed to a worker (each worker holds the
+    // batch it runs and the next one), all of which run before it starts.
+    const estimate = this.estimator?.estimateUs(this.items.length + this.executing);
     if (estimate === undefined || estimate <= timeout) return undefined;
     this.onShed('queue_wait');
-    return `model ${this.key}: estimated queue wait ${Math.round(estimate / 1000)} ms (${this.items.length} waiting) exceeds the request timeout of ${Math.round(timeout / 1000)} ms; retry later`;
+    const running = this.executing > 0 ? `, ${this.executing} executing` : '';
+    return `model ${this.key}: estimated queue wait ${Math.round(estimate / 1000)} ms (${this.items.length} waiting${running}) exceeds the request timeout of ${Math.round(timeout / 1000)} ms; retry later`;
   }
 
   /** Counts a shed request and returns the error it gets (503 + Retry-After). */

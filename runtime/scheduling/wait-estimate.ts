@@ -5,7 +5,10 @@
  * so it is answered 503 at once, before its body is read, instead of being accepted, buffered and
  * dropped later:
  *
- *   estimated wait = (waiting + 1) × execution time per request / instances
+ *   estimated wait = (ahead + 1) × execution time per request / instances
+ *
+ * where `ahead` counts the requests waiting and those already handed to a worker but not finished
+ * (a worker holds the batch it runs and the next one): all of them run before the new one starts.
  *
  * (moving averages of the time inside session.run, per request, so it does not matter how the
  * batches happened to form; not the wall time from dispatch to result, which under overload also
@@ -30,9 +33,9 @@ export class WaitEstimator {
     this.samples++;
   }
 
-  /** Estimated queue wait of a request arriving behind `waiting` others, µs (undefined until measured). */
-  estimateUs(waiting: number): number | undefined {
+  /** Estimated wait of a request arriving behind `ahead` others until it starts, µs (undefined until measured). */
+  estimateUs(ahead: number): number | undefined {
     if (this.samples === 0) return undefined;
-    return ((waiting + 1) * this.perRequestUs) / Math.max(1, this.workers);
+    return ((ahead + 1) * this.perRequestUs) / Math.max(1, this.workers);
   }
 }

@@ -20,7 +20,7 @@ const fill = (q: ModelQueue, n: number) => {
 };
 
 describe('estimated queue wait', () => {
-  test('the estimate is (waiting + 1) × latency per request / workers, whatever the batches were', () => {
+  test('the estimate is (ahead + 1) × latency per request / workers, whatever the batches were', () => {
     const e = new WaitEstimator(2);
     expect(e.estimateUs(100)).toBeUndefined();
     e.record(8000, 4); // 8 ms for 4 requests: 2 ms each, 2 workers
@@ -59,6 +59,22 @@ describe('estimated queue wait', () => {
     await expect(q.enqueue(request, 15_000)).rejects.toThrow(/exceeds the request timeout of 15 ms/);
     expect(q.waiting).toBe(1);
     expect(q.refusal(30_000)).toBeUndefined();
+  });
+});
+
+describe('work already handed to the workers counts as ahead', () => {
+  test('requests taken for execution and not finished lengthen the estimate until they finish', () => {
+    const e = new WaitEstimator(1);
+    e.record(10_000, 1);
+    const { q, shed } = queue(e, 50_000);
+    fill(q, 5); // the 5th would start after 50 ms: admitted
+    expect(q.waiting).toBe(5);
+    q.take([0, 1]); // one batch of 2 running: 3 waiting, 2 executing, the next starts after 5 others
+    expect(q.executing).toBe(2);
+    expect(q.refusal()?.message).toMatch(/estimated queue wait 60 ms \(3 waiting, 2 executing\) exceeds the request timeout of 50 ms/);
+    q.finished(2); // the batch is done: 3 waiting, the next would start after 40 ms
+    expect(q.refusal()).toBeUndefined();
+    expect(shed).toEqual(['queue_wait']);
   });
 });
 
