@@ -67,6 +67,8 @@ export function markdown(r: BenchResults): string {
         `at 3× load${o.requestTimeoutUs === undefined ? '' : ` with a ${num(o.requestTimeoutUs / 1000)} ms timeout per request`}: accepted p99 ${ms(o.p99)} ms vs unloaded p99 ${ms(o.unloadedP99)} ms (**${ratio(o.p99 / o.unloadedP99)}**), ${num(shedTotal)} shed with p99 **${ms(o.non2xxP99)} ms**, goodput ${num(o.okPerSecond)} req/s = **${ratio(o.okPerSecond / o.sustainablePerSecond)} capacity** (${num(o.sustainablePerSecond)}), ${o.errors} errors, ${o.timeouts} timeouts, RSS ${num(o.rssBeforeMiB)} → peak ${num(o.rssPeakMiB)} MiB`,
       );
     }
+    const f = m.shedderFloor;
+    if (f) summary.push(`the ideal shedder (node:http answering 503 at once, bench/peers/ideal-shedder.ts) under the same open loop, alone on the box: 503 p99 **${ms(f.p99)} ms** (p50 ${ms(f.p50)}), ${cpuMs(f.cpuMsPerShed)} ms of CPU per 503, ${f.failed} failed`);
     lines.push(`Best cells: ${summary.join('; ')}.`);
     lines.push('');
   }

@@ -67,6 +67,22 @@ export interface OverloadCell extends Cell {
   requestTimeoutUs?: number;
 }
 
+/** The ideal shedder (bench/peers/ideal-shedder.ts) offered the overload cell's open loop: the floor for a 503. */
+export interface ShedderFloor {
+  offeredPerSecond: number;
+  sentPerSecond: number;
+  shed: number;
+  /** Answers that were not a 503 with Retry-After, plus errors. */
+  failed: number;
+  p50: number;
+  p99: number;
+  serverCpuPercent: number;
+  loadGeneratorCpuPercent: number;
+  foreignCpuPercent: number;
+  /** Server CPU (ms) per 503. */
+  cpuMsPerShed: number;
+}
+
 export interface ModelResult {
   name: string;
   label: string;
@@ -75,6 +91,8 @@ export interface ModelResult {
   overload?: OverloadCell;
   /** The same offered load, every request with a deadline (the unloaded p99) in its `timeout` parameter. */
   overloadWithDeadline?: OverloadCell;
+  /** The same open loop against the ideal shedder, in the same run. */
+  shedderFloor?: ShedderFloor;
 }
 
 export interface BenchResults {

@@ -6,6 +6,7 @@
  *   3. the naive handler (JSON body, session.run on the main thread) bench/peers/naive-handler.ts
  *   4. onnx-fleet with JSON tensors
  *   5. onnx-fleet with binary tensors
+ *   6. after the overload cells, the ideal shedder under the same open loop  bench/peers/ideal-shedder.ts
  *
  * for the PP-OCR mobile classifier (CNN) and the iris tabular model at concurrencies 1, 8, 32
  * and 128, plus onnx-fleet at 3× its sustainable load. Every server runs in its own child
@@ -29,7 +30,7 @@ import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile,
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
 import { startLoad } from '../test/helpers/load';
-import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, Scenario } from './results-types';
+import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, Scenario, ShedderFloor } from './results-types';
 
 /**
  * onnx-fleet's settings for this 2-core machine (reported in the results and the README):
@@ -230,6 +231,7 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
   const cells: Cell[] = [];
   let overload: OverloadCell | undefined;
   let overloadWithDeadline: OverloadCell | undefined;
+  let shedderFloor: ShedderFloor | undefined;
   // Every server is up for the whole model (an idle server costs nothing), and the scenarios take
   // turns at each concurrency: a burst of other work on this shared box then lands on one cell
   // of each scenario instead of on all cells of one scenario.
@@ -281,11 +283,65 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
         const timeoutUs = Math.round(unloaded * 1000);
         overloadWithDeadline = await overloadCell(fleet, model, binaryPayload(model, timeoutUs), cells, opts, timeoutUs);
       }
+      if (overload) {
+        await waitForIdle(25, opts.quick ? 5_000 : 20_000, log);
+        shedderFloor = await shedderCell(model, payloadFor('fleet-binary', model), overload.offeredPerSecond, opts);
+      }
     }
   } finally {
     await stopAll();
   }
-  return { name: model.name, label: model.label, inProcess, cells, overload, overloadWithDeadline };
+  return { name: model.name, label: model.label, inProcess, cells, overload, overloadWithDeadline, shedderFloor };
+}
+
+/**
+ * The overload cell's open loop (same rate, sockets, warm-up and window) against the ideal shedder
+ * (bench/peers/ideal-shedder.ts), in its own process, with onnx-fleet stopped: how fast a 503 can be
+ * on this machine with this generator, beside which onnx-fleet's 503 p99 is read.
+ */
+async function shedderCell(model: BenchModel, payload: Payload, offered: number, opts: Options): Promise<ShedderFloor> {
+  const port = await freePort();
+  const server = await spawnServer(path.join(DIST, 'bench', 'peers', 'ideal-shedder.js'), ['--port', String(port)], port);
+  try {
+    const warmupMs = 1000;
+    const load = startLoad({
+      url: server.url,
+      request: { path: `/v2/models/${model.name}/infer`, body: payload.body, headers: payload.headers },
+      ratePerSecond: offered,
+      concurrency: 512,
+      warmupMs,
+      timeoutMs: 30_000,
+      okStatuses: [200],
+      shedStatuses: [503],
+    });
+    await sleep(warmupMs);
+    const foreign = new ForeignCpu(() => [process.pid, server.proc.pid ?? 0]);
+    const meter = new CpuMeter(server.proc.pid);
+    foreign.begin();
+    meter.begin();
+    await sleep(opts.seconds * 1000);
+    const within = load.snapshot();
+    const cpu = meter.end();
+    const foreignCpuPercent = foreign.end();
+    const res = await load.stop();
+    const shedPerSecond = within.shed / opts.seconds;
+    const k: ShedderFloor = {
+      offeredPerSecond: offered,
+      sentPerSecond: round(within.sent / opts.seconds, 1),
+      shed: res.shed,
+      failed: res.failed,
+      p50: res.shedLatencyMs.p50,
+      p99: res.shedLatencyMs.p99,
+      serverCpuPercent: cpu.otherPercent,
+      loadGeneratorCpuPercent: cpu.selfPercent,
+      foreignCpuPercent,
+      cpuMsPerShed: cpuMsPer(cpu.otherPercent, shedPerSecond),
+    };
+    log(`${model.name} ideal shedder at ${offered}/s: 503 p50 ${k.p50} p99 ${k.p99} ms, ${k.shed} shed, ${k.failed} failed, CPU: server ${k.serverCpuPercent}% (${k.cpuMsPerShed} ms per 503), generator ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%`);
+    return k;
+  } finally {
+    await server.stop();
+  }
 }
 
 /** p99 (ms) of onnx-fleet binary at its lowest concurrency: the unloaded p99. */
