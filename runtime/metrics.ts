@@ -22,7 +22,7 @@ export interface SuccessTally {
   outputUs: number;
 }
 
-/** One labelled counter's increments, summed in a plain number and added when read (as SuccessTally). */
+/** One series of a counter: its increments (or amounts) summed in a plain number and added when read (as SuccessTally). */
 export interface CountTally {
   n: number;
 }

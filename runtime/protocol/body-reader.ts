@@ -22,7 +22,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { InferenceError, invalidArgument, unavailable } from '../errors';
+import { InferenceError, invalidArgument, shedError } from '../errors';
 import type { BytesBudget } from '../admission/bytes-budget';
 import type { RuntimeMetrics } from '../metrics';
 import type { ModelManager, ModelVersion } from '../models/model-manager';
@@ -109,8 +109,8 @@ export function registerBodyReader(app: FastifyInstance, opts: BodyReaderOptions
     new InferenceError('too_large', `request body is larger than the server's limit of ${maxBodyBytes} bytes; send a smaller batch or raise --max-body-bytes`);
   const overBudget = (req: FastifyRequest, wanted: number) => {
     const v = addressed(req);
-    if (v) metrics.shed.inc({ model: v.model, version: String(v.version), cause: 'request_bytes' });
-    return unavailable(
+    if (v) metrics.countTally(metrics.shed, { model: v.model, version: String(v.version), cause: 'request_bytes' }).n++;
+    return shedError(
       `the server holds ${budget.inFlight} bytes of request bodies and ${wanted} more do not fit its budget of ${budget.limit} bytes (--max-request-bytes-in-flight); retry later or elsewhere`,
       RETRY_AFTER_SECONDS,
     );

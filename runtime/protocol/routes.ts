@@ -177,10 +177,10 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
       return reply.send(encoded.body);
     } catch (err) {
       const reason = err instanceof InferenceError && err.statusCode === 503 ? 'REJECTED' : err instanceof InferenceError && /could not run/.test(err.message) ? 'BACKEND' : 'OTHER';
-      metrics.requestFailure.inc({ ...labels, reason });
+      metrics.countTally(metrics.requestFailure, { ...labels, reason }).n++;
       // The canary is judged on what the version did: execution errors and 5xx, not bad input or shedding.
       if (reason === 'BACKEND' || (err instanceof InferenceError ? err.statusCode >= 500 && err.statusCode !== 503 : true)) models.observe(v, false, Number(process.hrtime.bigint() - started) / 1000);
-      metrics.requestDuration.inc(labels, Number(process.hrtime.bigint() - started) / 1000);
+      metrics.countTally(metrics.requestDuration, labels).n += Number(process.hrtime.bigint() - started) / 1000;
       capture(err instanceof InferenceError ? err.statusCode : 500, undefined, err instanceof Error ? err.message : String(err));
       throw err;
     }
@@ -197,7 +197,7 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
     }
     const refused = v.queue?.refusal();
     if (refused) {
-      metrics.requestFailure.inc({ model: v.model, version: String(v.version), reason: 'REJECTED' });
+      metrics.countTally(metrics.requestFailure, { model: v.model, version: String(v.version), reason: 'REJECTED' }).n++;
       req.inferenceLabels = { model: v.model, version: String(v.version) };
       return done(refused);
     }

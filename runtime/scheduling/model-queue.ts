@@ -2,7 +2,7 @@
  * One model version's queue of accepted requests: bounded (full → 503 at once), with per-request
  * deadlines (expired → 503, never run). The dispatcher takes work from it when a worker is free.
  */
-import { unavailable } from '../errors';
+import { shedError } from '../errors';
 import type { InferRequest, Tensor } from '../protocol/types';
 import type { QueuePolicy } from '../models/model-config';
 import { QUEUE_WAIT_WINDOW_MS } from '../contract';
@@ -81,7 +81,7 @@ export class ModelQueue {
           pending.settled = true;
           this.waits.observe(timeout);
           this.onShed('timeout');
-          reject(unavailable(`model ${this.key}: request timeout expired after ${timeout} µs in the queue`, RETRY_AFTER_SECONDS));
+          reject(shedError(`model ${this.key}: request timeout expired after ${timeout} µs in the queue`, RETRY_AFTER_SECONDS));
         }, Math.max(1, Math.ceil(timeout / 1000)));
       }
       this.items.push(pending);
@@ -95,7 +95,7 @@ export class ModelQueue {
    */
   refusal(timeoutUs?: number): Error | undefined {
     const reason = this.refusalReason(timeoutUs);
-    return reason === undefined ? undefined : unavailable(reason, RETRY_AFTER_SECONDS);
+    return reason === undefined ? undefined : shedError(reason, RETRY_AFTER_SECONDS);
   }
 
   /**
@@ -124,7 +124,7 @@ export class ModelQueue {
   /** Counts a shed request and returns the error it gets (503 + Retry-After). */
   reject(): Error {
     this.onShed('queue_full');
-    return unavailable(this.fullReason(), RETRY_AFTER_SECONDS);
+    return shedError(this.fullReason(), RETRY_AFTER_SECONDS);
   }
 
   private fullReason(): string {

@@ -3,6 +3,7 @@
  * Triton's timeouts as the bound. The estimator is fed measurements directly, so these checks do
  * not depend on how fast this machine is.
  */
+import { InferenceError, shedError } from '../../runtime/errors';
 import type { InferRequest } from '../../runtime/protocol/types';
 import { ModelQueue, ShedCause } from '../../runtime/scheduling/model-queue';
 import { WaitEstimator } from '../../runtime/scheduling/wait-estimate';
@@ -87,5 +88,19 @@ describe('estimated queue wait never latches', () => {
     fill(q, 1);
     expect(q.refusal()?.message).toMatch(/estimated queue wait 200 ms \(1 waiting\) exceeds the request timeout of 15 ms/);
     expect(shed).toEqual(['queue_wait']);
+  });
+});
+
+describe('shed errors', () => {
+  test('carry their message and Retry-After but no stack frames, and leave stack capture as it was', () => {
+    const before = Error.stackTraceLimit;
+    const err = shedError('queue full; retry later', 1);
+    expect(err).toBeInstanceOf(InferenceError);
+    expect(err.statusCode).toBe(503);
+    expect(err.retryAfterSeconds).toBe(1);
+    expect(err.message).toBe('queue full; retry later');
+    expect(err.stack?.split('\n').filter((l) => l.trim().startsWith('at '))).toEqual([]);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
   });
 });
