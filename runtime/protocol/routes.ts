@@ -14,6 +14,10 @@ import { InferBody, registerBodyReader } from './body-reader';
 import { requestTimeoutUs } from './validate';
 import { HEADER_LENGTH_HEADER, decodeInferRequest, encodeInferResponse } from './codec';
 import type { InferRequest } from './types';
+import { MainThreadSlices } from '../scheduling/main-thread-slices';
+
+/** JSON bodies from this size on are decoded in turns with other main-thread work (~0.5 ms of decoding and up). */
+const DEFER_JSON_DECODE_BYTES = 16 * 1024;
 import type { CaptureService } from '../capture/capture-service';
 
 export interface ProtocolRoutesOptions {
@@ -129,6 +133,14 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
     return t;
   };
 
+  // Large JSON bodies are decoded in turns (main-thread-slices.ts): a few ms each, back to back they
+  // held health probes for seconds. Binary bodies decode in µs (views) and small ones are not deferred.
+  const slices = new MainThreadSlices();
+  const decode = (body: Buffer, headerLength: string | undefined, v: ModelVersion, preparsed: InferBody['binaryHeader']): InferRequest | Promise<InferRequest> => {
+    const run = () => decodeInferRequest(body, headerLength, v.signature!, { maxBatchSize: v.config.maxBatchSize }, preparsed);
+    return headerLength === undefined && body.length >= DEFER_JSON_DECODE_BYTES ? slices.run(run) : run();
+  };
+
   const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     const v: ModelVersion = models.version(req.params.model, req.params.version);
@@ -158,7 +170,8 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolRoutesO
     try {
       // Refused by its own deadline as soon as its header was in (body-reader.ts): the body was never read.
       if (read?.refused) throw read.refused;
-      request = decodeInferRequest(body, requestHeaderLength, v.signature!, { maxBatchSize: v.config.maxBatchSize }, read?.binaryHeader);
+      const pending = decode(body, requestHeaderLength, v, read?.binaryHeader);
+      request = pending instanceof Promise ? await pending : pending; // no microtask for what was not deferred
       const timeoutUs = requestTimeoutUs(request);
       const decoded = process.hrtime.bigint();
       const outcome = await models.infer(v, request, timeoutUs);
