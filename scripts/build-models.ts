@@ -117,14 +117,22 @@ function fixtures(root: string): Written[] {
       nodes: [node('Add', ['x', 'one'], ['y'])],
     }),
   );
-  // Cost grows with the square of the batch (x·xᵀ·x): a model on which filling the largest batch
-  // is the slowest choice, so batch calibration must pick a smaller size (test/runtime/batch-calibration.test.ts).
+  // Cost grows with the square of the batch: y[i] = Σⱼ x[i]·x[j] elementwise, through a B×B×2048
+  // intermediate (memory-bound; ~10 ms at batch 64, a few µs at batch 4). A model on which filling
+  // the largest batch is the slowest choice even after the fixed cost of each execution (the hop
+  // to a worker), so batch calibration must pick a smaller size (test/runtime/batch-calibration.test.ts).
   out.push(
     fixture(root, 'batch_quadratic', 1, {
       name: 'batch_quadratic',
       inputs: [valueInfo('x', 'float', [B, 2048])],
       outputs: [valueInfo('y', 'float', [B, 2048])],
-      nodes: [node('Transpose', ['x'], ['xt']), node('MatMul', ['x', 'xt'], ['g']), node('MatMul', ['g', 'x'], ['y'])],
+      initializers: [int64Tensor('axis0', [1], [0]), int64Tensor('axis1', [1], [1])],
+      nodes: [
+        node('Unsqueeze', ['x', 'axis1'], ['rows']),
+        node('Unsqueeze', ['x', 'axis0'], ['cols']),
+        node('Mul', ['rows', 'cols'], ['pairs']),
+        node('ReduceSum', ['pairs', 'axis1'], ['y'], { keepdims: { int: 0 } }),
+      ],
     }),
     write(root, 'test/fixtures/models/batch_quadratic/config.json', json({ max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 0 } })),
   );

@@ -14,15 +14,15 @@ import { InferenceError, notFound, unavailable } from '../errors';
 import type { CountTally, RuntimeMetrics } from '../metrics';
 import type { InferRequest, ModelSignature } from '../protocol/types';
 import type { BatchPolicy } from '../scheduling/batching';
-import { BatchMeasurement, calibrationSizes, chooseBatchSize, combineWorkers, tileFeeds } from '../scheduling/batch-calibration';
+import { BatchMeasurement, calibrationSizes, chooseBatchSize, measureThroughput, tileFeeds } from '../scheduling/batch-calibration';
 import { Dispatcher } from '../scheduling/dispatcher';
-import { ModelExecutor } from '../scheduling/model-executor';
+import { ModelExecutor, transferableInputs } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue, ShedCause } from '../scheduling/model-queue';
 import { WaitEstimator } from '../scheduling/wait-estimate';
 import { ExecutionThread, Runner, WorkerRunner } from '../scheduling/runners';
 import { INLINE_MAX_RUN_US, InlineRunner } from '../scheduling/inline-runner';
 import type { LoadTask, WireTensor, WireValueMetadata } from '../workers/messages';
-import type { WorkerPool } from '../workers/worker-pool';
+import { MAX_TASKS_PER_WORKER, type WorkerPool } from '../workers/worker-pool';
 import type { ModelConfig } from './model-config';
 import { signatureFromMetadata } from './ort-types';
 import { checkExternalData, checkTensorsOnly, describeLoadFailure } from './load-checks';
@@ -55,7 +55,7 @@ export interface ModelVersion {
   /** Memory this version's sessions take (all its instances), bytes; `residentSource` says how it is known. */
   residentBytes?: number;
   residentSource?: 'measured' | 'estimated';
-  /** How batches are sized: the config's preferred sizes, or the size calibration measured best. */
+  /** How batches are sized: the config's preferred sizes, or the size calibration measured cheapest. */
   batching?: { preferredBatchSize: number; source: 'config' | 'calibrated' | 'maximum'; measured?: BatchMeasurement[] };
   /**
    * Where executions run (parameters.execution_thread): `measured` when auto chose from
@@ -92,8 +92,10 @@ export function costBoundedByShape(signature: ModelSignature, maxBatchSize: numb
   return signature.inputs.every((s) => s.datatype !== 'BYTES' && s.shape.every((d, i) => d >= 0 || (i === 0 && maxBatchSize > 0)));
 }
 
-/** Wall time batch calibration spends per candidate size (all workers at once). */
+/** Wall time batch calibration spends per candidate size and round (all of the version's workers busy). */
 const CALIBRATION_MS_PER_SIZE = 60;
+/** Rounds over the candidate sizes; each keeps its best (batch-calibration.ts). */
+const CALIBRATION_ROUNDS = 3;
 
 /**
  * Time the automatic warmup may spend on one version before serving it not warmed: the time its
@@ -143,6 +145,8 @@ export class ModelManager {
   private readonly memory: MemoryCheck;
   /** Versions being drained and unloaded. */
   private readonly retiring = new Set<Promise<void>>();
+  /** The batch calibration in progress (they run one at a time). */
+  private calibrating: Promise<unknown> = Promise.resolve();
   /** File bytes of the versions each worker holds, to place instance groups on the least loaded workers. */
   private readonly workerBytes: number[] = [];
   private failedLoads = 0;
@@ -551,11 +555,18 @@ export class ModelManager {
     }
     const sizes = calibrationSizes(policy.maxBatchSize);
     const started = performance.now();
-    const perWorker = await this.deps.pool.calibrateEverywhere({ op: 'calibrate', ...session, feeds, sizes, msPerSize: CALIBRATION_MS_PER_SIZE }, v.workers);
-    const measured = combineWorkers(perWorker.map((r) => r.runs));
+    const pool = this.deps.pool;
+    const lanes = (v.workers?.length ?? pool.size) * MAX_TASKS_PER_WORKER;
+    // One calibration at a time: two versions measured at once would share the workers and each
+    // read the other's executions as its own cost.
+    const measuring = this.calibrating.then(() =>
+      measureThroughput({ feeds, sizes, lanes, msPerSize: CALIBRATION_MS_PER_SIZE, rounds: CALIBRATION_ROUNDS, run: (inputs) => pool.run({ op: 'run', ...session, inputs }, transferableInputs(inputs), v.workers) }),
+    );
+    this.calibrating = measuring.catch(() => undefined);
+    const measured = await measuring;
     const chosen = chooseBatchSize(measured);
     v.batching = { preferredBatchSize: chosen, source: 'calibrated', measured };
-    log.info({ batchSize: chosen, maxBatchSize: policy.maxBatchSize, inferencesPerSecond: Object.fromEntries(measured.map((m) => [m.batch, m.inferencesPerSecond])), ms: Math.round(performance.now() - started) }, 'batch size calibrated');
+    log.info({ batchSize: chosen, maxBatchSize: policy.maxBatchSize, inferencesPerSecond: Object.fromEntries(measured.map((m) => [m.batch, m.inferencesPerSecond])), cpuUsPerInference: Object.fromEntries(measured.map((m) => [m.batch, m.cpuUsPerInference])), ms: Math.round(performance.now() - started) }, 'batch size calibrated');
     // The largest batch formed is the calibrated size; requests up to max_batch_size are still accepted (and run alone).
     return { ...policy, maxBatchSize: chosen, preferredBatchSizes: [chosen] };
   }

@@ -53,7 +53,10 @@ function batchingParameters(v: ModelVersion): Record<string, string | number> {
   if (!v.batching) return out;
   out.preferred_batch_size = v.batching.preferredBatchSize;
   out.batch_size_source = v.batching.source;
-  if (v.batching.measured) out.batch_calibration = v.batching.measured.map((m) => `${m.batch}:${m.inferencesPerSecond}`).join(',');
+  if (v.batching.measured) {
+    out.batch_calibration = v.batching.measured.map((m) => `${m.batch}:${m.inferencesPerSecond}`).join(',');
+    out.batch_calibration_cpu_us = v.batching.measured.map((m) => `${m.batch}:${m.cpuUsPerInference}`).join(',');
+  }
   return out;
 }
 

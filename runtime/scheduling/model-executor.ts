@@ -28,11 +28,12 @@ const MIN_TRANSFER_BYTES = 16 * 1024;
 
 /**
  * Input buffers that may move to the worker instead of being copied by structured clone. Only
- * buffers this executor allocated qualify, i.e. a batch's concatenated inputs (a single request's
- * tensors belong to the caller, who may still read them), and only typed arrays that span their
+ * buffers the caller allocated for the execution qualify, i.e. a batch's concatenated inputs or
+ * batch calibration's tiled ones (a single request's tensors belong to its caller, who may still
+ * read them), and only typed arrays that span their
  * whole ArrayBuffer, so nothing shared is ever detached.
  */
-export function transferableInputs(inputs: Tensor[]): ArrayBuffer[] {
+export function transferableInputs(inputs: ReadonlyArray<{ data: Tensor['data'] }>): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const t of inputs) {
     if (Array.isArray(t.data)) continue;

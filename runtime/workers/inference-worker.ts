@@ -5,8 +5,7 @@
  * A restarted worker re-creates sessions on first use.
  */
 import * as ort from 'onnxruntime-node';
-import type { CalibrateResult, CalibrateTask, LoadResult, RunResult, SessionSpec, TimeResult, WireTensor, WorkerTask } from './messages';
-import { tileFeeds } from '../scheduling/batch-calibration';
+import type { LoadResult, RunResult, SessionSpec, TimeResult, WireTensor, WorkerTask } from './messages';
 import { createOrtSession, medianRunUs, runSession } from './session-run';
 import { lowerWorkerPriority } from './priority';
 
@@ -34,15 +33,7 @@ function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): LoadResu
   return list.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }));
 }
 
-/** Median session.run time per batch size (one warm run first at each size). */
-async function calibrate(task: CalibrateTask): Promise<CalibrateResult> {
-  const session = await createSession(task);
-  const runs: CalibrateResult['runs'] = [];
-  for (const batch of task.sizes) runs.push({ batch, runUs: await medianRunUs(ort, session, tileFeeds(task.feeds, batch), task.msPerSize) });
-  return { runs };
-}
-
-type Result = LoadResult | RunResult | CalibrateResult | TimeResult | null;
+type Result = LoadResult | RunResult | TimeResult | null;
 
 /**
  * The pool posts the next task while one runs (worker-pool.ts), so tasks are chained here: each
@@ -76,8 +67,6 @@ async function perform(task: WorkerTask): Promise<Result> {
     }
     case 'run':
       return run(await createSession(task), task.inputs, task.outputs);
-    case 'calibrate':
-      return calibrate(task);
     case 'time':
       return { runUs: await medianRunUs(ort, await createSession(task), task.feeds, task.ms, task.enoughAboveUs) };
     case 'unload': {

@@ -49,19 +49,6 @@ export interface UnloadTask {
   key: string;
 }
 
-/** Batch calibration: run `feeds` (one request) tiled to each size, timing session.run only. */
-export interface CalibrateTask extends SessionSpec {
-  op: 'calibrate';
-  feeds: WireTensor[];
-  sizes: number[];
-  /** Wall time to spend per size (at least 3 timed runs each). */
-  msPerSize: number;
-}
-
-export interface CalibrateResult {
-  runs: Array<{ batch: number; runUs: number }>;
-}
-
 /** Median session.run time of `feeds` as given (deciding whether a model runs on the main thread). */
 export interface TimeTask extends SessionSpec {
   op: 'time';
@@ -75,7 +62,7 @@ export interface TimeResult {
   runUs: number;
 }
 
-export type WorkerTask = LoadTask | RunTask | UnloadTask | CalibrateTask | TimeTask;
+export type WorkerTask = LoadTask | RunTask | UnloadTask | TimeTask;
 
 export interface LoadResult {
   inputs: WireValueMetadata[];

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Piscina from 'piscina';
-import type { CalibrateResult, CalibrateTask, LoadResult, LoadTask, RunResult, RunTask, TimeResult, TimeTask, WorkerTask } from './messages';
+import type { LoadResult, LoadTask, RunResult, RunTask, TimeResult, TimeTask, WorkerTask } from './messages';
 import { WORKER_NICE_ENV } from './priority';
 
 export interface WorkerPoolOptions {
@@ -30,7 +30,7 @@ export function defaultWorkerFile(): string {
 export const MAX_TASKS_PER_WORKER = 2;
 
 interface Slot {
-  pool: Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | TimeResult | null>;
+  pool: Piscina<WorkerTask, LoadResult | RunResult | TimeResult | null>;
   inFlight: number;
 }
 
@@ -41,7 +41,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const filename = options.filename ?? defaultWorkerFile();
     this.slots = Array.from({ length: options.workers }, (_, i) => ({
-      pool: new Piscina<WorkerTask, LoadResult | RunResult | CalibrateResult | TimeResult | null>({
+      pool: new Piscina<WorkerTask, LoadResult | RunResult | TimeResult | null>({
         filename,
         name: 'default',
         minThreads: 1,
@@ -129,11 +129,6 @@ export class WorkerPool {
   /** Loads (and warms) a session in one worker only: automatic warmup tries its candidates there. */
   loadOn(worker: number, task: LoadTask): Promise<LoadResult> {
     return this.submit<LoadResult>(this.slots[worker], task);
-  }
-
-  /** Batch calibration in every worker at once (as under load); one result per worker. */
-  calibrateEverywhere(task: CalibrateTask, on?: readonly number[]): Promise<CalibrateResult[]> {
-    return Promise.all(this.chosen(on).map((slot) => this.submit<CalibrateResult>(slot, task)));
   }
 
   /** Times `feeds` on one worker (median session.run). */
