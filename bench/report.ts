@@ -26,6 +26,8 @@ export function markdown(r: BenchResults): string {
     lines.push(
       `In-process onnxruntime-node peak (physical limit, best over sessions × threads × batch): **${num(peak.inferencesPerSecond)} inferences/s** (${peak.sessions} session${peak.sessions > 1 ? 's' : ''} × ${peak.threads} intra-op thread${peak.threads > 1 ? 's' : ''}, batch ${peak.batch}), ${cpuMs(peak.cpuMsPerInference)} ms of CPU per inference.`,
     );
+    const b = m.fleetBatching;
+    if (b) lines.push(`onnx-fleet's batch size: **${b.preferredBatchSize}** (${b.source}${b.calibrationCpuUs ? `; calibration at load measured µs of CPU per inference by size ${b.calibrationCpuUs.replace(/,/g, ', ')}` : ''}).`);
     lines.push('');
     lines.push('| scenario | conc. | req/s (2xx) | p50 ms | p99 ms | non-2xx | ready p99 ms | × in-process | × bare Fastify | × naive | server CPU ms / inference | CPU % server / load generator / other |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -93,6 +93,17 @@ export interface ModelResult {
   overloadWithDeadline?: OverloadCell;
   /** The same open loop against the ideal shedder, in the same run. */
   shedderFloor?: ShedderFloor;
+  /** How onnx-fleet sized its batches for this model in this run (the model metadata's parameters). */
+  fleetBatching?: FleetBatching;
+}
+
+export interface FleetBatching {
+  preferredBatchSize: number;
+  source: string;
+  /** `size:inferences/s,…` as calibration measured them, when calibrated. */
+  calibration?: string;
+  /** `size:µs of CPU per inference,…`, when calibrated. */
+  calibrationCpuUs?: string;
 }
 
 export interface BenchResults {

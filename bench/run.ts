@@ -30,7 +30,7 @@ import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile,
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
 import { startLoad } from '../test/helpers/load';
-import { BenchResults, Cell, HealthProbe, ModelResult, OverloadCell, SCENARIOS, Scenario, ShedderFloor } from './results-types';
+import { BenchResults, Cell, FleetBatching, HealthProbe, ModelResult, OverloadCell, SCENARIOS, Scenario, ShedderFloor } from './results-types';
 
 /**
  * onnx-fleet's settings for this 2-core machine (reported in the results and the README):
@@ -209,6 +209,19 @@ function payloadFor(scenario: Scenario, model: BenchModel): Payload {
   return scenario === 'fleet-binary' ? binaryPayload(model) : jsonPayload(model);
 }
 
+/** The batch size onnx-fleet chose for the model (calibrated at load unless the config names one), from its metadata. */
+async function fleetBatching(server: Child, model: BenchModel): Promise<FleetBatching | undefined> {
+  const res = await fetch(`${server.url}/v2/models/${model.name}`);
+  const p = ((await res.json()) as { parameters?: Record<string, unknown> }).parameters ?? {};
+  if (typeof p.preferred_batch_size !== 'number') return undefined;
+  return {
+    preferredBatchSize: p.preferred_batch_size,
+    source: String(p.batch_size_source),
+    ...(typeof p.batch_calibration === 'string' ? { calibration: p.batch_calibration } : {}),
+    ...(typeof p.batch_calibration_cpu_us === 'string' ? { calibrationCpuUs: p.batch_calibration_cpu_us } : {}),
+  };
+}
+
 async function checkResponse(server: Child, model: BenchModel, scenario: Scenario): Promise<void> {
   const p = payloadFor(scenario, model);
   const res = await fetch(`${server.url}/v2/models/${model.name}/infer`, { method: 'POST', headers: p.headers, body: p.body });
@@ -232,6 +245,7 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
   let overload: OverloadCell | undefined;
   let overloadWithDeadline: OverloadCell | undefined;
   let shedderFloor: ShedderFloor | undefined;
+  let batching: FleetBatching | undefined;
   // Every server is up for the whole model (an idle server costs nothing), and the scenarios take
   // turns at each concurrency: a burst of other work on this shared box then lands on one cell
   // of each scenario instead of on all cells of one scenario.
@@ -244,7 +258,11 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
         servers.set(scenario, fleet);
       } else {
         const { server, fleetArgs } = await startScenarioServer(scenario, model, repo);
-        if (fleetArgs) fleetArgsOut.args = fleetArgs;
+        if (fleetArgs) {
+          fleetArgsOut.args = fleetArgs;
+          batching = await fleetBatching(server, model);
+          if (batching) log(`${model.name}: onnx-fleet batch size ${batching.preferredBatchSize} (${batching.source}${batching.calibrationCpuUs ? `; µs of CPU per inference by size ${batching.calibrationCpuUs}` : ''})`);
+        }
         servers.set(scenario, server);
       }
       const server = servers.get(scenario)!;
@@ -291,7 +309,7 @@ async function benchModel(model: BenchModel, opts: Options, repo: string, fleetA
   } finally {
     await stopAll();
   }
-  return { name: model.name, label: model.label, inProcess, cells, overload, overloadWithDeadline, shedderFloor };
+  return { name: model.name, label: model.label, inProcess, cells, overload, overloadWithDeadline, shedderFloor, ...(batching ? { fleetBatching: batching } : {}) };
 }
 
 /**
