@@ -21,7 +21,7 @@ import { TARGET_UTILIZATION } from '../infra/scaling/compare';
 import type { InstanceProfile, OverloadPoint, RampPoint, RateStep } from '../infra/scaling/instance-profile';
 import { metricValue, scrape } from '../test/fleet/fleet';
 import { LoadRequest, runLoad, startLoad } from '../test/helpers/load';
-import { CpuMeter, DIST, ForeignCpu, freePort, round, spawnServer } from './lib/common';
+import { CpuMeter, DIST, ForeignCpu, freePort, round, spawnFleet } from './lib/common';
 import path from 'node:path';
 
 export interface RampOptions {
@@ -288,6 +288,6 @@ export interface MeasuredRuntime {
 export async function startMeasuredRuntime(repository: string, serveArgs: string[]): Promise<MeasuredRuntime> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = await spawnServer(path.join(DIST, 'cli', 'index.js'), ['serve', '--model-repository', repository, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...serveArgs], port, 300_000);
+  const child = await spawnFleet(['--model-repository', repository, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...serveArgs], port, 300_000);
   return { url: child.url, pid: child.proc.pid!, startupSeconds: (performance.now() - t0) / 1000, stop: child.stop };
 }

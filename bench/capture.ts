@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DIST, ROOT, freePort, percentile, round, sleep, spawnServer } from './lib/common';
+import { DIST, ROOT, freePort, percentile, round, sleep, spawnFleet } from './lib/common';
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 
 interface Options {
@@ -96,9 +96,9 @@ async function main(): Promise<void> {
         for (const c of opts.concurrency) {
           for (const capture of ['off', 'on'] as const) {
             const port = await freePort();
-            const args = ['serve', '--model-repository', repos[capture], '--port', String(port), ...common];
+            const args = ['--model-repository', repos[capture], '--port', String(port), ...common];
             if (capture === 'on') args.push('--capture-journal-dir', journal, ...(opts.databaseWriterUrl ? ['--database-writer-url', opts.databaseWriterUrl] : []));
-            const server = await spawnServer(path.join(DIST, 'cli', 'index.js'), args, port, 120_000);
+            const server = await spawnFleet(args, port, 120_000);
             try {
               const url = `${server.url}/v2/models/${m.name}/infer`;
               await measure(url, payload, c, 1); // warm the connections and caches

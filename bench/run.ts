@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderChart } from './chart';
 import type { InProcessResult } from './in-process';
-import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnServer, waitForIdle } from './lib/common';
+import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnFleet, spawnServer, waitForIdle } from './lib/common';
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
 import { startLoad } from '../test/helpers/load';
@@ -193,7 +193,7 @@ async function startScenarioServer(scenario: Scenario, model: BenchModel, repo: 
     default: {
       // Default logging (the access log is at debug by default, see runtime/app.ts).
       const fleetArgs = ['--workers', String(FLEET_LAYOUT.workers), '--intra-op-threads', String(FLEET_LAYOUT.intraOpThreads), '--drain-delay', '0', '--exit-timeout', '5'];
-      const server = await spawnServer(path.join(DIST, 'cli', 'index.js'), ['serve', '--model-repository', repo, '--port', String(port), ...fleetArgs], port, 120_000);
+      const server = await spawnFleet(['--model-repository', repo, '--port', String(port), ...fleetArgs], port, 120_000);
       return { server, fleetArgs };
     }
   }

@@ -4,6 +4,7 @@
  * before it would SIGKILL.
  */
 import { STOP_TIMEOUT_SECONDS } from '../runtime/contract';
+import { SERVE_NODE_FLAGS } from '../runtime/node-flags';
 
 /** Where user data unpacks the bundle and writes the runtime's environment on an instance. */
 export const INSTALL_DIR = '/opt/onnx-fleet';
@@ -42,11 +43,14 @@ WantedBy=multi-user.target
 `;
 }
 
-/** bin/onnx-fleet inside the bundle: runs the runtime with the bundled Node, wherever it is unpacked. */
+/**
+ * bin/onnx-fleet inside the bundle: runs the runtime with the bundled Node, wherever it is
+ * unpacked, with the V8 flags the runtime needs (runtime/node-flags.ts: only the command line can set them).
+ */
 export function launcher(): string {
   return `#!/bin/sh
 # Runs the onnx-fleet runtime with the Node.js binary shipped in this bundle.
 here=$(dirname "$(readlink -f "$0")")
-exec "$here/../node/bin/node" "$here/../lib/main.js" "$@"
+exec "$here/../node/bin/node" ${SERVE_NODE_FLAGS.join(' ')} "$here/../lib/main.js" "$@"
 `;
 }

@@ -4,6 +4,7 @@
  * Exit codes: 0 clean stop, 1 failure to start or an unclean stop, 2 invalid configuration.
  */
 import { ConfigError, loadRuntimeConfig, usage } from './config';
+import { missingServeFlags } from './node-flags';
 
 export async function serveCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -22,6 +23,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const { startRuntime, createLogger } = await import('./server');
   const logger = createLogger(config.logLevel);
+  const missing = missingServeFlags();
+  if (missing.length > 0) {
+    logger.warn({ missing }, `node was started without ${missing.join(' ')}: under load V8 may then run a full GC every ~100 ms (runtime/node-flags.ts); start the runtime with bin/onnx-fleet, or pass them to node before the script`);
+  }
   let runtime;
   try {
     runtime = await startRuntime(config, logger);

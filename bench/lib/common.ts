@@ -2,6 +2,7 @@
  * Shared helpers for the benchmark: free ports, child servers, readiness, percentiles, RSS.
  * Everything under test runs in a child process; the orchestrator only generates load.
  */
+import { SERVE_NODE_FLAGS } from '../../runtime/node-flags';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -34,11 +35,17 @@ export interface Child {
 }
 
 /** Spawns `node <script> ...args` and waits until GET <url>/v2/health/ready answers 200. */
-export async function spawnServer(script: string, args: string[], port: number, timeoutMs = 60_000): Promise<Child> {
+/** `onnx-fleet serve <args>` as its launchers run it (with SERVE_NODE_FLAGS, runtime/node-flags.ts). */
+export function spawnFleet(args: string[], port: number, timeoutMs?: number): Promise<Child> {
+  return spawnServer(path.join(DIST, 'cli', 'index.js'), ['serve', ...args], port, timeoutMs, SERVE_NODE_FLAGS);
+}
+
+/** `nodeFlags`: Node options before the script (SERVE_NODE_FLAGS for `onnx-fleet serve`, as its launchers pass them). */
+export async function spawnServer(script: string, args: string[], port: number, timeoutMs = 60_000, nodeFlags: readonly string[] = []): Promise<Child> {
   // BENCH_CPU_PROF_DIR: every server (all its threads) writes a V8 CPU profile there on exit
   // (node --cpu-prof); bench/profile-summary.ts says where the time went. Not for measured runs.
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(process.env.BENCH_CPU_PROF_DIR, `${path.basename(script, '.js')}-${port}`)] : [];
-  const proc = spawn(process.execPath, [...prof, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const proc = spawn(process.execPath, [...prof, ...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   const tail: string[] = [];
   const keep = (c: Buffer) => {
     for (const line of c.toString().split('\n')) if (line.trim()) tail.push(line);

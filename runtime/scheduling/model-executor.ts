@@ -33,7 +33,7 @@ const MIN_TRANSFER_BYTES = 16 * 1024;
  * read them), and only typed arrays that span their
  * whole ArrayBuffer, so nothing shared is ever detached.
  */
-export function transferableInputs(inputs: ReadonlyArray<{ data: Tensor['data'] }>): ArrayBuffer[] {
+export function transferableInputs<T extends { data: Tensor['data'] }>(inputs: readonly T[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const t of inputs) {
     if (Array.isArray(t.data)) continue;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { loadRuntimeConfig } from '../../runtime/config';
+import { SERVE_NODE_FLAGS } from '../../runtime/node-flags';
 import { Runtime, startRuntime } from '../../runtime/server';
 
 /** The repository root, from test/helpers (jest) or dist/test/helpers (the compiled soak). */
@@ -17,6 +18,8 @@ export const ROOT = ((): string => {
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'models');
 export const EXAMPLES = path.join(ROOT, 'models');
 export const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
+/** The npm package's launcher (its shebang passes SERVE_NODE_FLAGS). */
+export const BIN = path.join(ROOT, 'bin', 'onnx-fleet');
 
 /** A runtime on a free loopback port with its models loaded. */
 export async function startTestRuntime(repository: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })): Promise<Runtime> {
@@ -33,9 +36,13 @@ export interface ChildRuntime {
   exited: Promise<number | null>;
 }
 
-/** Runs `node dist/cli/index.js serve ...` and waits until it logs the address it listens on. */
-export async function spawnRuntime(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildRuntime> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * Runs `node <SERVE_NODE_FLAGS> dist/cli/index.js serve ...` (as its launchers do) and waits until
+ * it logs the address it listens on. `how`: other Node flags, or the npm package's bin/onnx-fleet.
+ */
+export async function spawnRuntime(args: string[], env: NodeJS.ProcessEnv = {}, how: { nodeFlags?: readonly string[]; bin?: boolean } = {}): Promise<ChildRuntime> {
+  const [command, argv] = how.bin ? [BIN, ['serve', ...args]] : [process.execPath, [...(how.nodeFlags ?? SERVE_NODE_FLAGS), CLI, 'serve', ...args]];
+  const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
