@@ -556,7 +556,9 @@ export class ModelManager {
     const sizes = calibrationSizes(policy.maxBatchSize);
     const started = performance.now();
     const pool = this.deps.pool;
-    const lanes = (v.workers?.length ?? pool.size) * MAX_TASKS_PER_WORKER;
+    // Once the server serves, a version loading beside the others keeps one task per worker free
+    // for the traffic (the dispatcher only hands work to a worker below MAX_TASKS_PER_WORKER).
+    const lanes = (v.workers?.length ?? pool.size) * (pool.loadOneAtATime ? MAX_TASKS_PER_WORKER - 1 : MAX_TASKS_PER_WORKER);
     // One calibration at a time: two versions measured at once would share the workers and each
     // read the other's executions as its own cost.
     const measuring = this.calibrating.then(() =>
