@@ -25,7 +25,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   const missing = missingServeFlags();
   if (missing.length > 0) {
-    logger.warn({ missing }, `node was started without ${missing.join(' ')}: under load V8 may then run a full GC every ~100 ms (runtime/node-flags.ts); start the runtime with bin/onnx-fleet, or pass them to node before the script`);
+    logger.warn({ missing }, `node was started without ${missing.join(' ')}: under load V8 may then run a full GC every ~100 ms, or garbage stay after a burst (runtime/node-flags.ts); start the runtime with bin/onnx-fleet, or pass them to node before the script`);
   }
   let runtime;
   try {

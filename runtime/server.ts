@@ -19,6 +19,8 @@ import type { CloudWatchPublisher, ReleaseHealth } from './cloudwatch-publisher'
 
 export { VERSION } from './version';
 import { VERSION } from './version';
+import { IdleHeapTrim, exposedGc } from './idle-heap-trim';
+import v8 from 'node:v8';
 
 export interface Runtime {
   app: FastifyInstance;
@@ -99,11 +101,16 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
   if (degraded.length > 0) logger.warn({ versions: degraded }, 'some versions are unavailable; their models are served by other versions');
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, ready: models.allReady }, 'listening');
+  // After a burst, the garbage the heap floor lets stay is collected once the server is quiet (idle-heap-trim.ts).
+  const gc = exposedGc();
+  const trim = gc ? new IdleHeapTrim({ collect: gc, heapUsed: () => v8.getHeapStatistics().used_heap_size }).start() : undefined;
+  if (trim) app.server.on('request', () => trim.activity());
   const loaded = Promise.resolve();
 
   const stop = async (options: { skipDrain?: AbortSignal } = {}): Promise<boolean> => {
     lifecycle.to('draining');
     stopPolling();
+    trim?.stop();
     logger.info({ drainDelaySeconds: config.drainDelaySeconds }, 'draining: readiness now 503, still serving');
     await sleep(config.drainDelaySeconds * 1000, options.skipDrain);
     lifecycle.to('closing');

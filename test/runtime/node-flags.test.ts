@@ -15,12 +15,13 @@ const SERVE_ARGS = ['--model-repository', EXAMPLES, '--port', '0', '--workers', 
 
 describe('which flags a process was started with', () => {
   test('a flag counts whatever its value or spelling; others do not stand in for it', () => {
-    expect(SERVE_NODE_FLAGS).toContain('--initial-old-space-size=128');
-    expect(missingServeFlags(['--initial-old-space-size=128'])).toEqual([]);
-    expect(missingServeFlags(['--initial-old-space-size=512'])).toEqual([]);
-    expect(missingServeFlags(['--initial_old_space_size=256'])).toEqual([]);
-    expect(missingServeFlags(['--max-old-space-size=4096'])).toEqual(['--initial-old-space-size=128']);
-    expect(missingServeFlags([])).toEqual(['--initial-old-space-size=128']);
+    expect(SERVE_NODE_FLAGS).toEqual(['--initial-old-space-size=128', '--expose-gc']);
+    expect(missingServeFlags(['--initial-old-space-size=128', '--expose-gc'])).toEqual([]);
+    expect(missingServeFlags(['--expose-gc', '--initial-old-space-size=512'])).toEqual([]);
+    expect(missingServeFlags(['--initial_old_space_size=256', '--expose-gc'])).toEqual([]);
+    expect(missingServeFlags(['--max-old-space-size=4096', '--expose-gc'])).toEqual(['--initial-old-space-size=128']);
+    expect(missingServeFlags(['--initial-old-space-size=128'])).toEqual(['--expose-gc']);
+    expect(missingServeFlags([])).toEqual([...SERVE_NODE_FLAGS]);
   });
 });
 
@@ -46,7 +47,7 @@ describe('a running runtime', () => {
     rt = undefined;
   });
 
-  const warned = (logs: string[]) => logs.some((l) => /started without --initial-old-space-size/.test(l));
+  const warned = (logs: string[]) => logs.some((l) => /started without --initial-old-space-size=128 --expose-gc/.test(l));
 
   test('started by bin/onnx-fleet, node runs with the flags and the runtime does not warn', async () => {
     rt = await spawnRuntime(SERVE_ARGS, {}, { bin: true });
