@@ -8,7 +8,7 @@
  * long as it was watched (20 s; without the floor it came back by itself). A JVM has the same
  * trade-off and the same answer (G1's periodic collection when idle): here, when no request has
  * arrived for `idleMs` and the heap has grown by `minGrowthBytes` since the last collection this
- * class made, it runs one full GC. It never runs while requests arrive, so it never competes
+ * class made (and at most once per `minIntervalMs`), it runs one full GC. It never runs while requests arrive, so it never competes
  * with serving.
  *
  * `collect` is V8's gc(), present when node runs with --expose-gc (SERVE_NODE_FLAGS); without it
@@ -24,16 +24,24 @@ export interface IdleHeapTrimOptions {
   minGrowthBytes?: number;
   /** How often to look. */
   checkMs?: number;
+  /** Least time between two trims. */
+  minIntervalMs?: number;
   now?: () => number;
 }
 
-export const IDLE_TRIM_DEFAULTS = { idleMs: 200, minGrowthBytes: 8 * 1024 * 1024, checkMs: 100 };
+/**
+ * Half a second of quiet (a pause between a client's bursts is shorter than that, or the pause is
+ * long enough that one collection of a few ms does not matter), at most one trim per 5 s.
+ */
+export const IDLE_TRIM_DEFAULTS = { idleMs: 500, minGrowthBytes: 8 * 1024 * 1024, checkMs: 100, minIntervalMs: 5000 };
 
 export class IdleHeapTrim {
   private readonly idleMs: number;
   private readonly minGrowthBytes: number;
+  private readonly minIntervalMs: number;
   private readonly now: () => number;
   private lastRequestAt: number;
+  private lastTrimAt = -Infinity;
   private baseline: number;
   private timer?: NodeJS.Timeout;
   /** Full collections this trim has run. */
@@ -42,6 +50,7 @@ export class IdleHeapTrim {
   constructor(private readonly options: IdleHeapTrimOptions) {
     this.idleMs = options.idleMs ?? IDLE_TRIM_DEFAULTS.idleMs;
     this.minGrowthBytes = options.minGrowthBytes ?? IDLE_TRIM_DEFAULTS.minGrowthBytes;
+    this.minIntervalMs = options.minIntervalMs ?? IDLE_TRIM_DEFAULTS.minIntervalMs;
     this.now = options.now ?? (() => performance.now());
     this.lastRequestAt = this.now();
     this.baseline = options.heapUsed();
@@ -54,10 +63,12 @@ export class IdleHeapTrim {
 
   /** One look: trims when quiet and grown; returns whether it did. */
   check(): boolean {
-    if (this.now() - this.lastRequestAt < this.idleMs) return false;
+    const now = this.now();
+    if (now - this.lastRequestAt < this.idleMs || now - this.lastTrimAt < this.minIntervalMs) return false;
     if (this.options.heapUsed() - this.baseline < this.minGrowthBytes) return false;
     this.options.collect();
     this.trims++;
+    this.lastTrimAt = this.now();
     this.baseline = this.options.heapUsed();
     return true;
   }

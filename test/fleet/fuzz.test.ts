@@ -290,8 +290,13 @@ describeOrSkip('fuzzing one instance with 10,000 generated bad requests', () => 
     for (const g of instance?.generations ?? []) g.proc.kill('SIGKILL');
   });
 
-  /** Median of five RSS readings over a second of idling: one reading catches GC mid-cycle. */
+  /**
+   * Median of five RSS readings over a second of idling, after a second of quiet (the runtime
+   * collects a burst's garbage once no request has come for half a second: idle-heap-trim.ts);
+   * one reading catches GC mid-cycle.
+   */
   async function settledRss(): Promise<number> {
+    await sleep(1000);
     const readings: number[] = [];
     for (let i = 0; i < 5; i++) {
       await sleep(250);

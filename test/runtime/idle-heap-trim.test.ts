@@ -9,7 +9,7 @@ function setup() {
   let clock = 0;
   let heap = 50e6;
   const collected: number[] = [];
-  const trim = new IdleHeapTrim({ collect: () => (collected.push(heap), (heap = 50e6)), heapUsed: () => heap, idleMs: 200, minGrowthBytes: 8e6, now: () => clock });
+  const trim = new IdleHeapTrim({ collect: () => (collected.push(heap), (heap = 50e6)), heapUsed: () => heap, idleMs: 200, minGrowthBytes: 8e6, minIntervalMs: 1000, now: () => clock });
   return { trim, collected, tick: (ms: number) => (clock += ms), grow: (b: number) => (heap += b) };
 }
 
@@ -24,7 +24,12 @@ test('quiet and grown: one collection, then nothing until the heap grows again',
   t.grow(5e6); // below the growth threshold
   t.tick(250);
   expect(t.trim.check()).toBe(false);
-  expect(t.trim.trims).toBe(1);
+  t.grow(20e6); // grown again, but within a second of the last trim
+  t.tick(100);
+  expect(t.trim.check()).toBe(false);
+  t.tick(500);
+  expect(t.trim.check()).toBe(true);
+  expect(t.trim.trims).toBe(2);
 });
 
 test('never while requests arrive, however much the heap grew', () => {
