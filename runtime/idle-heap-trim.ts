@@ -40,6 +40,9 @@ export class IdleHeapTrim {
   private readonly minGrowthBytes: number;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
+  /** Requests seen (activity() only counts: no clock read per request); check() notes when it moved. */
+  private requests = 0;
+  private requestsSeen = 0;
   private lastRequestAt: number;
   private lastTrimAt = -Infinity;
   private baseline: number;
@@ -56,14 +59,18 @@ export class IdleHeapTrim {
     this.baseline = options.heapUsed();
   }
 
-  /** A request arrived (called for every request: one assignment). */
+  /** A request arrived (called for every request: one increment). */
   activity(): void {
-    this.lastRequestAt = this.now();
+    this.requests++;
   }
 
   /** One look: trims when quiet and grown; returns whether it did. */
   check(): boolean {
     const now = this.now();
+    if (this.requests !== this.requestsSeen) {
+      this.requestsSeen = this.requests;
+      this.lastRequestAt = now;
+    }
     if (now - this.lastRequestAt < this.idleMs || now - this.lastTrimAt < this.minIntervalMs) return false;
     if (this.options.heapUsed() - this.baseline < this.minGrowthBytes) return false;
     this.options.collect();
