@@ -63,13 +63,24 @@ describe('saturation signal on a real runtime', () => {
     const signal = new SaturationSignal(rt.models, 2, rt.metrics);
     expect(signal.sample().saturation).toBe(0);
     const { body, headers } = heavy();
-    const load = Array.from({ length: 24 }, () => fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body }).then((r) => r.arrayBuffer().then(() => r.status)));
+    // Closed-loop load held until both readings are taken: a fixed burst can drain before the
+    // scrape is answered on a fast box (24 requests did, once batches got cheaper), a sustained one cannot.
+    let holding = true;
+    const statuses: number[] = [];
+    const oneClient = async () => {
+      while (holding) {
+        const r = await fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body });
+        await r.arrayBuffer();
+        statuses.push(r.status);
+      }
+    };
+    const load = Array.from({ length: 16 }, oneClient);
     const deadline = Date.now() + 30_000;
     while (rt.models.pending < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     const text = await (await fetch(`${rt.url}/metrics`)).text();
     const saturation = metricValue(text, SATURATION_METRIC.saturation);
-    // 2 workers (startTestRuntime): the gauge is pending / 2 at scrape time. Work drains while the
-    // scrape is answered, so only "still saturated" is certain, not how much (a busy box drains slower or faster).
+    // 2 workers (startTestRuntime): the gauge is pending / 2 at scrape time. 16 clients keep
+    // nearly all 16 requests pending at any moment, so the scrape sees the server saturated.
     expect(saturation).toBeGreaterThan(0);
     expect(metricValue(text, SATURATION_METRIC.pending, { model: 'text-orientation' })).toBeCloseTo(saturation * 2, 5);
 
@@ -81,7 +92,10 @@ describe('saturation signal on a real runtime', () => {
     expect(sat).toMatchObject({ namespace: SATURATION_METRIC.namespace, storageResolution: 1, dimensions: { AutoScalingGroupName: GROUP } });
     expect(sat.value).toBeGreaterThan(0);
     expect(Math.abs(sat.timestamp.getTime() - Date.now())).toBeLessThan(10_000);
-    expect(await Promise.all(load)).toEqual(new Array(24).fill(200));
+    holding = false;
+    await Promise.all(load);
+    expect(statuses.length).toBeGreaterThanOrEqual(16);
+    expect(statuses.every((s) => s === 200)).toBe(true);
 
     // After the burst: waits were recorded, p90 on /metrics and in the next publish agree in kind.
     const after = await (await fetch(`${rt.url}/metrics`)).text();
