@@ -75,25 +75,29 @@ describe('saturation signal on a real runtime', () => {
       }
     };
     const load = Array.from({ length: 16 }, oneClient);
-    const deadline = Date.now() + 30_000;
-    while (rt.models.pending < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-    const text = await (await fetch(`${rt.url}/metrics`)).text();
-    const saturation = metricValue(text, SATURATION_METRIC.saturation);
-    // 2 workers (startTestRuntime): the gauge is pending / 2 at scrape time. 16 clients keep
-    // nearly all 16 requests pending at any moment, so the scrape sees the server saturated.
-    expect(saturation).toBeGreaterThan(0);
-    expect(metricValue(text, SATURATION_METRIC.pending, { model: 'text-orientation' })).toBeCloseTo(saturation * 2, 5);
+    let publisher: CloudWatchPublisher;
+    try {
+      const deadline = Date.now() + 30_000;
+      while (rt.models.pending < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      const text = await (await fetch(`${rt.url}/metrics`)).text();
+      const saturation = metricValue(text, SATURATION_METRIC.saturation);
+      // 2 workers (startTestRuntime): the gauge is pending / 2 at scrape time. 16 clients keep
+      // nearly all 16 requests pending at any moment, so the scrape sees the server saturated.
+      expect(saturation).toBeGreaterThan(0);
+      expect(metricValue(text, SATURATION_METRIC.pending, { model: 'text-orientation' })).toBeCloseTo(saturation * 2, 5);
 
-    // A publish while work is queued carries the same numbers (the same sample source).
-    const publisher = new CloudWatchPublisher({ client: client(endpoint), signal, metrics: rt.metrics, logger: pino({ level: 'silent' }), autoScalingGroupName: GROUP });
-    await publisher.tick();
-    expect(endpoint.rejections).toEqual([]);
-    const sat = endpoint.datums.find((d) => d.metricName === SATURATION_METRIC.saturation)!;
-    expect(sat).toMatchObject({ namespace: SATURATION_METRIC.namespace, storageResolution: 1, dimensions: { AutoScalingGroupName: GROUP } });
-    expect(sat.value).toBeGreaterThan(0);
-    expect(Math.abs(sat.timestamp.getTime() - Date.now())).toBeLessThan(10_000);
-    holding = false;
-    await Promise.all(load);
+      // A publish while work is queued carries the same numbers (the same sample source).
+      publisher = new CloudWatchPublisher({ client: client(endpoint), signal, metrics: rt.metrics, logger: pino({ level: 'silent' }), autoScalingGroupName: GROUP });
+      await publisher.tick();
+      expect(endpoint.rejections).toEqual([]);
+      const sat = endpoint.datums.find((d) => d.metricName === SATURATION_METRIC.saturation)!;
+      expect(sat).toMatchObject({ namespace: SATURATION_METRIC.namespace, storageResolution: 1, dimensions: { AutoScalingGroupName: GROUP } });
+      expect(sat.value).toBeGreaterThan(0);
+      expect(Math.abs(sat.timestamp.getTime() - Date.now())).toBeLessThan(10_000);
+    } finally {
+      holding = false;
+      await Promise.all(load);
+    }
     expect(statuses.length).toBeGreaterThanOrEqual(16);
     expect(statuses.every((s) => s === 200)).toBe(true);
 
