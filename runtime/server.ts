@@ -25,6 +25,8 @@ import v8 from 'node:v8';
 export interface Runtime {
   app: FastifyInstance;
   models: ModelManager;
+  /** The inference workers every model version's sessions live in. */
+  pool: WorkerPool;
   lifecycle: Lifecycle;
   metrics: RuntimeMetrics;
   logger: Logger;
@@ -135,7 +137,7 @@ export async function startRuntime(config: RuntimeConfig, logger = createLogger(
     return finished;
   };
 
-  return { app, models, lifecycle, metrics, logger, url, loaded, stop };
+  return { app, models, pool, lifecycle, metrics, logger, url, loaded, stop };
 }
 
 /** The AWS SDK is loaded only where the signal is published (instances), not for local serving. */

@@ -153,6 +153,7 @@ export class ModelManager {
 
   constructor(private readonly deps: ModelManagerDeps) {
     this.dispatcher = new Dispatcher();
+    deps.pool.onTaskFinished(() => this.dispatcher.notify());
     this.memory = deps.memory ?? new MemoryCheck();
   }
 

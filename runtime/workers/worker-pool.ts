@@ -37,6 +37,8 @@ interface Slot {
 export class WorkerPool {
   private readonly slots: Slot[];
   private closed = false;
+  /** Called whenever a task finishes, whoever submitted it (see onTaskFinished). */
+  private readonly finishedListeners: Array<() => void> = [];
 
   constructor(options: WorkerPoolOptions) {
     const filename = options.filename ?? defaultWorkerFile();
@@ -105,7 +107,18 @@ export class WorkerPool {
       return (await slot.pool.run(task, transferList && transferList.length > 0 ? { transferList } : undefined)) as R;
     } finally {
       slot.inFlight--;
+      for (const listener of this.finishedListeners) listener();
     }
+  }
+
+  /**
+   * Calls `listener` whenever a task finishes: a worker may have room again. The dispatcher listens,
+   * so requests that waited while other tasks (a version's load, warm-up or calibration) held every
+   * worker run as soon as those finish, not only when the next request or execution wakes it
+   * (closed-loop clients all waiting send no next request: they waited forever).
+   */
+  onTaskFinished(listener: () => void): void {
+    this.finishedListeners.push(listener);
   }
 
   /**
