@@ -46,7 +46,7 @@ export class RuntimeMetrics {
   readonly modelReady = new Gauge({ name: 'onnx_fleet_model_ready', help: '1 when the model version is READY (loaded, and its explicit warmup passed), else 0', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly modelWarmed = new Gauge({ name: 'onnx_fleet_model_warmed', help: '1 when a warmup inference ran on the model version in every worker, else 0 (served, but its first requests may be slower)', labelNames: MODEL_LABELS, registers: [this.registry] });
   readonly serverReady = new Gauge({ name: 'onnx_fleet_ready', help: '1 when the server reports ready to its load balancer', registers: [this.registry] });
-  readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running (queue full, timeout, draining)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry], collect: this.flushTallies });
+  readonly shed = new Counter({ name: 'onnx_fleet_requests_shed_total', help: 'Requests rejected with 503 before running, by cause: queue_full, standing_queue (the oldest shed when the queue stood full), timeout, queue_wait (estimated wait beyond the timeout), request_bytes (budget of request bytes in flight)', labelNames: [...MODEL_LABELS, 'cause'], registers: [this.registry], collect: this.flushTallies });
   // The saturation signal the platform scales on (runtime/scheduling/saturation.ts), the same on AWS and Kubernetes.
   readonly saturation = new Gauge({ name: 'onnx_fleet_saturation', help: 'Requests executing or queued on this instance per inference worker ((in-flight + queued) / workers)', registers: [this.registry] });
   /**

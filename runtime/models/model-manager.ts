@@ -16,6 +16,7 @@ import type { InferRequest, ModelSignature } from '../protocol/types';
 import type { BatchPolicy } from '../scheduling/batching';
 import { BatchMeasurement, calibrationSizes, chooseBatchSize, measureThroughput, tileFeeds } from '../scheduling/batch-calibration';
 import { Dispatcher } from '../scheduling/dispatcher';
+import { StandingQueueRule } from '../scheduling/standing-queue';
 import { ModelExecutor, transferableInputs } from '../scheduling/model-executor';
 import { InferOutcome, ModelQueue, ShedCause } from '../scheduling/model-queue';
 import { WaitEstimator } from '../scheduling/wait-estimate';
@@ -481,7 +482,9 @@ export class ModelManager {
         if (!t) sheds.set(cause, (t = metrics.countTally(metrics.shed, { ...labels, cause })));
         t.n++;
       };
-      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, onShed, new WaitEstimator(this.copies(v)));
+      // One batch of the size it forms per instance: what keeps every instance busy (standing-queue.ts).
+      const batch = policy ? (policy.preferredBatchSizes[policy.preferredBatchSizes.length - 1] ?? policy.maxBatchSize) : 1;
+      v.queue = new ModelQueue(`${v.model}@${v.version}`, v.config.queuePolicy, onShed, new WaitEstimator(this.copies(v)), new StandingQueueRule(this.copies(v) * batch));
       v.executor = new ModelExecutor(v.queue, runner, this.deps.metrics, v.model, String(v.version), policy);
       this.dispatcher.add(v.executor);
       v.state = 'READY';

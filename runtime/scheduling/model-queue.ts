@@ -8,6 +8,7 @@ import type { QueuePolicy } from '../models/model-config';
 import { QUEUE_WAIT_WINDOW_MS } from '../contract';
 import { QueueWaitWindow } from './queue-wait-window';
 import type { WaitEstimator } from './wait-estimate';
+import type { StandingQueueRule } from './standing-queue';
 
 export interface InferOutcome {
   outputs: Tensor[];
@@ -32,7 +33,7 @@ export interface Pending {
 /** Seconds a shed client is told to wait. Short: queues drain in milliseconds. */
 export const RETRY_AFTER_SECONDS = 1;
 
-export type ShedCause = 'queue_full' | 'timeout' | 'queue_wait';
+export type ShedCause = 'queue_full' | 'timeout' | 'queue_wait' | 'standing_queue';
 
 export class ModelQueue {
   private readonly items: Pending[] = [];
@@ -47,6 +48,8 @@ export class ModelQueue {
     private readonly onShed: (cause: ShedCause) => void,
     /** Admission by estimated wait (wait-estimate.ts); absent: by queue length only. */
     readonly estimator?: WaitEstimator,
+    /** A queue that stood full is kept short for a while (standing-queue.ts); absent: max_queue_size only. */
+    readonly standing?: StandingQueueRule,
   ) {}
 
   get waiting(): number {
@@ -55,7 +58,9 @@ export class ModelQueue {
 
   /** True when a new request would be rejected: lets the server shed before reading the body. */
   get full(): boolean {
-    return this.policy.maxQueueSize > 0 && this.items.length >= this.policy.maxQueueSize;
+    const max = this.policy.maxQueueSize;
+    if (max <= 0) return false;
+    return this.items.length >= (this.standing ? this.standing.limit(max) : max);
   }
 
   /** Queued + executing: Triton's pending request count. */
@@ -104,6 +109,12 @@ export class ModelQueue {
    */
   refusalReason(timeoutUs?: number): string | undefined {
     if (this.full) {
+      const max = this.policy.maxQueueSize;
+      // Full at max_queue_size: from now on only a short line waits (standing-queue.ts).
+      if (this.standing && this.items.length >= max && this.standing.shortLine < max) {
+        this.standing.stood();
+        this.shedOldest(this.standing.shortLine);
+      }
       this.onShed('queue_full');
       return this.fullReason();
     }
@@ -128,7 +139,27 @@ export class ModelQueue {
   }
 
   private fullReason(): string {
+    if (this.standing?.holding) return this.standingReason(this.standing.shortLine);
     return `model ${this.key}: exceeds maximum queue size (${this.policy.maxQueueSize}); retry later`;
+  }
+
+  private standingReason(line: number): string {
+    return `model ${this.key}: its queue stood full (max_queue_size ${this.policy.maxQueueSize}): requests arrive faster than they execute, so only the newest ${line} wait for now; retry later`;
+  }
+
+  /** Sheds the oldest waiting requests, keeping the newest `keep` (the queue stood full: standing-queue.ts). */
+  private shedOldest(keep: number): void {
+    const shed = this.items.splice(0, Math.max(0, this.items.length - keep));
+    if (shed.length === 0) return;
+    const now = process.hrtime.bigint();
+    const reason = this.standingReason(keep);
+    for (const p of shed) {
+      if (p.timer) clearTimeout(p.timer);
+      p.settled = true;
+      this.waits.observe(Number(now - p.acceptedAt) / 1000);
+      this.onShed('standing_queue');
+      p.reject(shedError(reason, RETRY_AFTER_SECONDS));
+    }
   }
 
   /** The oldest waiting request, without removing it. */
