@@ -11,13 +11,15 @@
  * see the same, quiet machine. Each attempt records the CPU other processes used during plan's
  * measurement and during each offered load; an attempt is steady when that stayed under
  * MAX_FOREIGN_CPU and changed by at most MAX_FOREIGN_DRIFT between the measurement and a run. An
- * unsteady attempt is repeated (at most MAX_ATTEMPTS: chosen by the machine's state, never by the
+ * unsteady attempt is repeated (so is one during which the machine's own speed changed: see
+ * MAX_SPEED_DRIFT) (at most MAX_ATTEMPTS: chosen by the machine's state, never by the
  * result). With no steady attempt, CI (where the machine is the suite's alone) still compares, on
  * the steadiest one, and fails if they disagree; a developer box shared with other work prints the
  * figures and says why it did not compare, as the fleet suites do when HAProxy is missing.
  * Measured on this box, quiet: see the README's Scaling section.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { measureRamp } from '../../bench/capacity';
 import { ForeignCpu, round, waitForIdle } from '../../bench/lib/common';
 import type { InstanceProfile } from '../../infra/scaling/instance-profile';
@@ -26,6 +28,7 @@ import { runLoad } from '../helpers/load';
 import { Fleet, fleetAvailable } from './fleet';
 import { buildFleetRepository } from './repository';
 import { heavyRequest } from './requests';
+import { InlineRunner } from '../../runtime/scheduling/inline-runner';
 
 const run = fleetAvailable() ? describe : describe.skip;
 
@@ -59,6 +62,15 @@ const MAX_FOREIGN_DRIFT = 10;
  */
 const MIN_SHED_AT_3X = 0.2;
 const MAX_ATTEMPTS = 3;
+/**
+ * …and the machine's own speed may change at most this much (largest / smallest reading of the
+ * speed probe, minus 1) between the measurement and the runs. Other tenants of a shared host slow
+ * this guest without showing as CPU inside it: one day onnxruntime ran at 0.4× its speed of the
+ * day before, and within minutes a single session's rate varied by ±25 %; an attempt that saw
+ * that agreed or disagreed by chance, with or without that day's runtime changes (2 of 6 runs
+ * disagreed at 1.5×, one on each tree, every one with other work at 0 %).
+ */
+const MAX_SPEED_DRIFT = 0.15;
 
 interface Check {
   factor: number;
@@ -81,6 +93,10 @@ interface Attempt {
   checks: Check[];
   /** Largest |other work's CPU during a run − during the measurement|. */
   drift: number;
+  /** Speed probe readings (µs per CNN inference) before the measurement and after it and each run. */
+  speedUs: number[];
+  /** Largest / smallest speed reading − 1. */
+  speedDrift: number;
   steady: boolean;
 }
 
@@ -93,6 +109,8 @@ run('simulate calibrated against the HAProxy fleet', () => {
   let fleet: Fleet;
   const attempts: Attempt[] = [];
   let chosen: Attempt;
+  let probe: () => Promise<number>;
+  let probeRunner: InlineRunner | undefined;
 
   /** plan's measurement, then each offered load on the fleet and the simulator's prediction for it. */
   async function attempt(): Promise<Attempt> {
@@ -100,6 +118,7 @@ run('simulate calibrated against the HAProxy fleet', () => {
     const own = [fleet.haproxy.pid!, ...fleet.instances.slice(1).map((i) => i.pid)];
     // waitForIdle takes % of the whole machine, MAX_FOREIGN_CPU % of one core.
     await waitForIdle(MAX_FOREIGN_CPU / os.cpus().length, 30_000, (m) => report({ note: m }));
+    const speedUs = [await probe()];
     const planForeign = new ForeignCpu(() => [first.pid, process.pid, ...own]);
     planForeign.begin();
     // Through HAProxy: the instance as the load balancer reaches it (here the balancer shares its cores).
@@ -117,6 +136,7 @@ run('simulate calibrated against the HAProxy fleet', () => {
       maxConcurrency: 64,
     });
     const planForeignCpuPercent = planForeign.end();
+    speedUs.push(await probe());
     // The runs follow at once: the closer in time, the likelier they see the machine the measurement saw.
     const checks: Check[] = [];
     for (const factor of FACTORS) {
@@ -125,6 +145,7 @@ run('simulate calibrated against the HAProxy fleet', () => {
       foreign.begin();
       const m = await runLoad({ url: fleet.url, request: heavyRequest(), ratePerSecond: offeredRps, concurrency: 512, durationMs: OFFER_MS, timeoutMs: 30_000, shedStatuses: [503] });
       const foreignCpuPercent = foreign.end();
+      speedUs.push(await probe());
       // Requests the open-loop generator could not send (every socket busy) never reached the fleet: the simulator is offered what was sent.
       const simulated = simulate({
         group: { minSize: INSTANCES, maxSize: INSTANCES, policies: [], instanceWarmupSeconds: 0, coldStartSeconds: 0 },
@@ -137,12 +158,23 @@ run('simulate calibrated against the HAProxy fleet', () => {
       });
     }
     const drift = round(Math.max(...checks.map((c) => Math.abs(c.foreignCpuPercent - planForeignCpuPercent))), 1);
-    const steady = drift <= MAX_FOREIGN_DRIFT && Math.max(planForeignCpuPercent, ...checks.map((c) => c.foreignCpuPercent)) <= MAX_FOREIGN_CPU;
-    return { profile, planForeignCpuPercent, checks, drift, steady };
+    const speedDrift = round(Math.max(...speedUs) / Math.min(...speedUs) - 1, 3);
+    const steady = drift <= MAX_FOREIGN_DRIFT && speedDrift <= MAX_SPEED_DRIFT && Math.max(planForeignCpuPercent, ...checks.map((c) => c.foreignCpuPercent)) <= MAX_FOREIGN_CPU;
+    return { profile, planForeignCpuPercent, checks, drift, speedUs: speedUs.map((u) => Math.round(u)), speedDrift, steady };
   }
 
   beforeAll(async () => {
     const repo = buildFleetRepository({ maxQueueSize: QUEUE_BOUND, boundedModels: ['text-orientation'] });
+    // The speed probe: the fleet's own CNN in this process (onnxruntime in the main realm, as an
+    // inline model runs), median session.run of 40 while the fleet is idle.
+    const runner = (probeRunner = await InlineRunner.create({ key: 'probe', file: path.join(repo, 'text-orientation', '1', 'model.onnx'), intraOpThreads: 1 }));
+    const feeds = [{ name: 'x', type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.25) }];
+    probe = async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 41; i++) times.push((await runner.run(feeds)).computeUs);
+      times.sort((x, y) => x - y);
+      return times[20];
+    };
     fleet = await Fleet.start({
       instances: Array.from({ length: INSTANCES }, (_, i) => ({ name: `c${i}`, repository: repo })),
       commonArgs: ['--workers', '1', '--intra-op-threads', '1', '--drain-delay', '0', '--exit-timeout', '5'],
@@ -155,7 +187,7 @@ run('simulate calibrated against the HAProxy fleet', () => {
       attempts.push(a);
       const p = a.profile;
       report({
-        attempt: k, instances: INSTANCES, steady: a.steady, drift: a.drift, planForeignCpuPercent: a.planForeignCpuPercent,
+        attempt: k, instances: INSTANCES, steady: a.steady, drift: a.drift, speedUs: a.speedUs, speedDrift: a.speedDrift, planForeignCpuPercent: a.planForeignCpuPercent,
         capacityRps: p.capacityRps, closedLoopCapacityRps: p.closedLoopCapacityRps, peakRps: p.peakRps,
         checks: a.checks.map((c) => ({ factor: c.factor, offeredRps: c.offeredRps, sentRps: round(c.sent / (OFFER_MS / 1000), 0), okRps: c.okRps, measuredShed: c.measuredShed, simulatedShed: c.simulatedShed, foreignCpuPercent: c.foreignCpuPercent, failed: c.failed })),
         rateRamp: p.rateRamp?.map((s) => [s.offeredRps, s.okRps, s.p99Ms, s.meetsSlo ? 'ok' : 'over']),
@@ -163,13 +195,15 @@ run('simulate calibrated against the HAProxy fleet', () => {
         ramp: p.ramp.map((r) => [r.concurrency, r.rps, r.p99Ms]),
       });
       if (a.steady) break;
-      if (k < MAX_ATTEMPTS) report({ note: `other work used up to ${Math.max(a.planForeignCpuPercent, ...a.checks.map((c) => c.foreignCpuPercent))} % of a core (allowed ${MAX_FOREIGN_CPU}), changing by ${a.drift} between the measurement and a run (allowed ${MAX_FOREIGN_DRIFT}): measuring again` });
+      if (k < MAX_ATTEMPTS) report({ note: `other work used up to ${Math.max(a.planForeignCpuPercent, ...a.checks.map((c) => c.foreignCpuPercent))} % of a core (allowed ${MAX_FOREIGN_CPU}), changing by ${a.drift} between the measurement and a run (allowed ${MAX_FOREIGN_DRIFT}); the machine's speed changed by ${a.speedDrift} (allowed ${MAX_SPEED_DRIFT}): measuring again` });
     }
-    chosen = attempts.find((a) => a.steady) ?? attempts.reduce((a, b) => (b.drift < a.drift ? b : a));
+    // No steady attempt: the one whose machine changed least, by its speed first (the larger effect measured).
+    chosen = attempts.find((a) => a.steady) ?? attempts.reduce((a, b) => (b.speedDrift < a.speedDrift || (b.speedDrift === a.speedDrift && b.drift < a.drift) ? b : a));
   }, MAX_ATTEMPTS * 150_000);
 
   afterAll(async () => {
     await fleet?.stop();
+    await probeRunner?.release();
   });
 
   test.each(FACTORS)('at %s× the fleet capacity the simulated shed fraction is within 0.10 of the measured one', (factor) => {
