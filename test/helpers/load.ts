@@ -268,3 +268,22 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 export async function measureCapacity(options: Omit<LoadOptions, 'ratePerSecond' | 'total'> & { durationMs: number }): Promise<LoadResult> {
   return runLoad(options);
 }
+
+/**
+ * Closed-loop clients inside a test: each sends, waits for its answer, hands it to `record` and
+ * sends again, until `stop()` (which resolves once every client's last request is answered). For
+ * load that must last until the test has read what it checks: a fixed burst can drain first.
+ */
+export function closedLoop<T>(clients: number, send: () => Promise<T>, record: (result: T) => void): { stop(): Promise<void> } {
+  let running = true;
+  const client = async (): Promise<void> => {
+    while (running) record(await send());
+  };
+  const all = Array.from({ length: clients }, client);
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(all);
+    },
+  };
+}

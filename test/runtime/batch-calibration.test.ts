@@ -16,6 +16,7 @@ import type { WireTensor } from '../../runtime/workers/messages';
 import { decideBatch } from '../../runtime/scheduling/batching';
 import type { Pending } from '../../runtime/scheduling/model-queue';
 import { EXAMPLES, FIXTURES, modelParameters, startTestRuntime } from '../helpers/runtime';
+import { closedLoop } from '../helpers/load';
 
 jest.setTimeout(120_000);
 
@@ -199,22 +200,14 @@ describe('calibration while serving', () => {
 
   test('a model added while the server serves calibrates beside the traffic: the served model keeps answering during the calibration, every request 200', async () => {
     const done: Array<{ status: number; at: number }> = [];
-    let running = true;
-    const client = async () => {
-      while (running) {
-        const status = await infer();
-        done.push({ status, at: Date.now() });
-      }
-    };
-    const clients = Array.from({ length: 4 }, client);
+    const load = closedLoop(4, infer, (status) => done.push({ status, at: Date.now() }));
     try {
       while (done.length < 20) await new Promise((r) => setTimeout(r, 5));
       // A new model in the repository, picked up as poll mode would: it loads, warms and calibrates beside the traffic.
       fs.cpSync(path.join(FIXTURES, 'batch_quadratic'), path.join(repo, 'batch_quadratic'), { recursive: true });
       await rt.models.refresh();
     } finally {
-      running = false;
-      await Promise.all(clients);
+      await load.stop();
     }
     expect((await modelParameters(rt.url, 'batch_quadratic')).batch_size_source).toBe('calibrated');
     const calibrated = logs.find((l) => l.msg === 'batch size calibrated' && l.model === 'batch_quadratic');

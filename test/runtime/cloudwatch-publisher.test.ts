@@ -14,6 +14,7 @@ import { SaturationSignal } from '../../runtime/scheduling/saturation';
 import { CloudWatchEndpoint, startCloudWatchEndpoint } from '../helpers/cloudwatch';
 import { metricValue } from '../fleet/fleet';
 import { EXAMPLES, startTestRuntime } from '../helpers/runtime';
+import { closedLoop } from '../helpers/load';
 
 const GROUP = 'onnx-fleet-test-asg';
 
@@ -65,16 +66,12 @@ describe('saturation signal on a real runtime', () => {
     const { body, headers } = heavy();
     // Closed-loop load held until both readings are taken: a fixed burst can drain before the
     // scrape is answered on a fast box (24 requests did, once batches got cheaper), a sustained one cannot.
-    let holding = true;
     const statuses: number[] = [];
-    const oneClient = async () => {
-      while (holding) {
-        const r = await fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body });
-        await r.arrayBuffer();
-        statuses.push(r.status);
-      }
-    };
-    const load = Array.from({ length: 16 }, oneClient);
+    const load = closedLoop(16, async () => {
+      const r = await fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body });
+      await r.arrayBuffer();
+      return r.status;
+    }, (status) => statuses.push(status));
     let publisher: CloudWatchPublisher;
     try {
       const deadline = Date.now() + 30_000;
@@ -95,8 +92,7 @@ describe('saturation signal on a real runtime', () => {
       expect(sat.value).toBeGreaterThan(0);
       expect(Math.abs(sat.timestamp.getTime() - Date.now())).toBeLessThan(10_000);
     } finally {
-      holding = false;
-      await Promise.all(load);
+      await load.stop();
     }
     expect(statuses.length).toBeGreaterThanOrEqual(16);
     expect(statuses.every((s) => s === 200)).toBe(true);

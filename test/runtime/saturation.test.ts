@@ -4,6 +4,7 @@
  */
 import type { Runtime } from '../../runtime/server';
 import { EXAMPLES, startTestRuntime } from '../helpers/runtime';
+import { closedLoop } from '../helpers/load';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -25,16 +26,12 @@ test('health, metadata and metrics answer while all workers are saturated', asyn
   const { body, headers } = binaryRequest(16);
   // Closed-loop load that keeps going until every probe is back: a fixed burst can drain before the last
   // probe returns on a slow box (CI saw that twice, with 40 and with 120 requests of batch 16).
-  let running = true;
   const statuses: number[] = [];
-  const client = async (): Promise<void> => {
-    while (running) {
-      const r = await fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body });
-      await r.arrayBuffer();
-      statuses.push(r.status);
-    }
-  };
-  const clients = Array.from({ length: 24 }, () => client());
+  const load = closedLoop(24, async () => {
+    const r = await fetch(`${rt.url}/v2/models/text-orientation/infer`, { method: 'POST', headers, body });
+    await r.arrayBuffer();
+    return r.status;
+  }, (status) => statuses.push(status));
   try {
     // Wait until both workers are busy and more work is queued behind them.
     const deadline = Date.now() + 30_000;
@@ -51,8 +48,7 @@ test('health, metadata and metrics answer while all workers are saturated', asyn
     }
     expect(answered).toEqual([200, 200, 200, 200, 200]);
   } finally {
-    running = false;
-    await Promise.all(clients);
+    await load.stop();
   }
   expect(statuses.length).toBeGreaterThan(0);
   expect(statuses).toEqual(new Array(statuses.length).fill(200));
