@@ -65,6 +65,8 @@ export interface OverloadCell extends Cell {
   rssPeakMiB: number;
   /** Set when every request carried Triton's `timeout` parameter (µs): clients with a deadline. */
   requestTimeoutUs?: number;
+  /** Requests the server shed in the measured window, by onnx_fleet_requests_shed_total's cause. */
+  shedCauses?: Record<string, number>;
 }
 
 /** The ideal shedder (bench/peers/ideal-shedder.ts) offered the overload cell's open loop: the floor for a 503. */

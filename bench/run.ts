@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderChart } from './chart';
 import type { InProcessResult } from './in-process';
+import { metricValue, scrape } from '../test/fleet/fleet';
 import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnFleet, spawnServer, waitForIdle } from './lib/common';
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
@@ -380,6 +381,15 @@ function unloadedP99(cells: Cell[]): number | undefined {
  * 0.6 s and nothing for 0.4 s. Under that load the faster a server answers, the sooner the
  * second's load ends and the less it serves.
  */
+/** onnx_fleet_requests_shed_total summed over models, by cause (read around the overload window). */
+function shedByCause(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const cause of new Set([...metrics.matchAll(/^onnx_fleet_requests_shed_total\{[^}]*cause="([^"]+)"/gm)].map((m) => m[1]))) {
+    out[cause] = metricValue(metrics, 'onnx_fleet_requests_shed_total', { cause });
+  }
+  return out;
+}
+
 async function overloadCell(server: Child, model: BenchModel, payload: Payload, cells: Cell[], opts: Options, requestTimeoutUs?: number): Promise<OverloadCell | undefined> {
   const binary = cells.filter((c) => c.scenario === 'fleet-binary');
   if (binary.length === 0) return undefined;
@@ -408,12 +418,16 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
     await sleep(warmupMs);
     foreign.begin();
     meter.begin();
+    const shedBefore = shedByCause(await scrape(server.url));
     const prober = sleep(500).then(() => probe(server.url, Math.max(500, seconds * 1000 - 1000)));
     await sleep(seconds * 1000);
     // Goodput over the sending window (what the server answers later is work done after it).
     const within = load.snapshot();
     const cpu = meter.end();
     const foreignCpuPercent = foreign.end();
+    const shedAfter = shedByCause(await scrape(server.url));
+    const shedCauses: Record<string, number> = {};
+    for (const [cause, n] of Object.entries(shedAfter)) if (n - (shedBefore[cause] ?? 0) > 0) shedCauses[cause] = n - (shedBefore[cause] ?? 0);
     const [res, health] = await Promise.all([load.stop(), prober]);
     const non2xx: Record<string, number> = {};
     for (const [status, n] of Object.entries(res.statuses)) if (status !== '200') non2xx[status] = n;
@@ -445,8 +459,9 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
       rssBeforeMiB: round(rssBefore, 1),
       rssPeakMiB: round(rssPeak, 1),
       ...(requestTimeoutUs === undefined ? {} : { requestTimeoutUs }),
+      shedCauses,
     };
-    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, sent ${k.sentPerSecond}/s, skipped ${k.skipped}, failed ${k.failed}, CPU: server ${k.serverCpuPercent}%, generator ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
+    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, sent ${k.sentPerSecond}/s, skipped ${k.skipped}, failed ${k.failed}, shed by cause ${JSON.stringify(shedCauses)}, CPU: server ${k.serverCpuPercent}%, generator ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
     await sleep(500);
     return k;
   } finally {
