@@ -48,7 +48,7 @@ export class ModelQueue {
     private readonly onShed: (cause: ShedCause) => void,
     /** Admission by estimated wait (wait-estimate.ts); absent: by queue length only. */
     readonly estimator?: WaitEstimator,
-    /** A queue that stood full is kept short for a while (standing-queue.ts); absent: max_queue_size only. */
+    /** A queue that stood full is kept short while it stands (standing-queue.ts); absent: max_queue_size only. */
     readonly standing?: StandingQueueRule,
   ) {}
 
@@ -90,6 +90,7 @@ export class ModelQueue {
         }, Math.max(1, Math.ceil(timeout / 1000)));
       }
       this.items.push(pending);
+      this.standing?.admitted();
     });
   }
 
@@ -115,6 +116,7 @@ export class ModelQueue {
         this.standing.stood();
         this.shedOldest(this.standing.shortLine);
       }
+      this.standing?.refused();
       this.onShed('queue_full');
       return this.fullReason();
     }

@@ -1,7 +1,7 @@
 /**
  * A queue that stood full is kept short (runtime/scheduling/standing-queue.ts): once a version's
  * queue reaches max_queue_size, the oldest requests beyond a short line are shed and admission
- * keeps to that line until the rule lapses; a queue that never fills (closed-loop clients fewer
+ * keeps to that line while arrivals outrun execution; a queue that never fills (closed-loop clients fewer
  * than max_queue_size) is never touched. A virtual clock drives the rule, so nothing here depends
  * on this machine's speed.
  */
@@ -65,22 +65,52 @@ test('full at max_queue_size: the oldest beyond the short line are shed (503, Re
   expect(q.refusal()).toBeUndefined();
 });
 
-test('the rule lapses after its probe time: max_queue_size admits again, and a queue that fills again is shortened again', async () => {
+test('the short line holds while it refuses more than a tenth of what it admits, and lapses after an interval with fewer refusals', async () => {
   const { q, clock, offer, shed } = standingQueue(16, 4);
   offer(17);
   await settle();
   expect(q.waiting).toBe(4);
-  clock.ms = 999;
+  // An open loop at 3×: each interval the line admits what executes (4 at a time) and refuses twice that.
+  for (let interval = 1; interval <= 2; interval++) {
+    for (let k = 0; k < 5; k++) {
+      q.take([0, 1, 2, 3]);
+      offer(12);
+    }
+    await settle();
+    clock.ms = interval * 1000 - 1;
+    expect(q.full).toBe(true);
+    clock.ms = interval * 1000;
+    expect(q.full).toBe(true); // still outrunning execution: holds for another interval
+  }
+  // Now the load fits: 20 admitted and 2 refused (a burst) in the interval.
+  for (let k = 0; k < 5; k++) {
+    q.take([0, 1, 2, 3]);
+    offer(4);
+  }
+  offer(2);
+  await settle();
+  clock.ms = 2999;
   expect(q.full).toBe(true);
-  clock.ms = 1000;
-  expect(q.full).toBe(false);
+  clock.ms = 3000;
+  expect(q.full).toBe(false); // lapsed: max_queue_size admits again
   offer(12);
   expect(q.waiting).toBe(16);
-  expect(shed.filter((c) => c === 'standing_queue')).toHaveLength(12);
-  offer(1); // full again: an open loop still outruns execution
+  const standingSoFar = shed.filter((c) => c === 'standing_queue').length;
+  expect(standingSoFar).toBe(12);
+  offer(1); // full again: an open loop outruns execution once more
   await settle();
   expect(q.waiting).toBe(4);
   expect(shed.filter((c) => c === 'standing_queue')).toHaveLength(24);
+});
+
+test('an interval in which nothing arrives lets the line lapse', async () => {
+  const { q, clock, offer } = standingQueue(16, 4);
+  offer(17);
+  await settle();
+  clock.ms = 1000;
+  expect(q.full).toBe(true); // the refusal that found it full counts in the first interval
+  clock.ms = 2000;
+  expect(q.full).toBe(false);
 });
 
 test('a short line as long as max_queue_size (or longer) changes nothing: the queue sheds new arrivals only, as Triton does', async () => {
