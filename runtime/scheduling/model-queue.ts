@@ -134,12 +134,6 @@ export class ModelQueue {
     return `model ${this.key}: estimated queue wait ${Math.round(estimate / 1000)} ms (${this.items.length} waiting${running}) exceeds the request timeout of ${Math.round(timeout / 1000)} ms; retry later`;
   }
 
-  /** Counts a shed request and returns the error it gets (503 + Retry-After). */
-  reject(): Error {
-    this.onShed('queue_full');
-    return shedError(this.fullReason(), RETRY_AFTER_SECONDS);
-  }
-
   private fullReason(): string {
     if (this.standing?.holding) return this.standingReason(this.standing.shortLine);
     return `model ${this.key}: exceeds maximum queue size (${this.policy.maxQueueSize}); retry later`;
