@@ -9,7 +9,7 @@
  *
  * The line holds for as long as arrivals keep outrunning execution: every STANDING_PROBE_MS it
  * compares the requests the line refused with those it admitted, and holds for another interval
- * while it refused more than STANDING_OVERLOAD of what it admitted (arrivals beyond ~1.1× what
+ * while it refused more than STANDING_OVERLOAD times what it admitted (arrivals beyond twice what
  * the version executes); after an interval with fewer refusals max_queue_size admits again.
  * Lapsing on a fixed clock instead let an open loop that still outran execution refill the full
  * queue every probe, and the requests admitted in each refill waited the whole queue (measured at
@@ -28,10 +28,13 @@
 export const STANDING_PROBE_MS = 1000;
 
 /**
- * The line holds while it refuses more than this fraction of what it admits. Below it, refusals
- * are the bursts of a load the version keeps up with, which a full-length queue would absorb.
+ * The line holds while it refuses more than this many times what it admits: arrivals beyond twice
+ * what the version executes. Nearer capacity the line lapses every probe as before, because there
+ * refusals are also the slow spells of a machine whose speed varies (±25 % within minutes on a
+ * shared host), which a full-length queue rides out: with a tenth, the line could hold through
+ * them and refuse what the queue would have served.
  */
-export const STANDING_OVERLOAD = 0.1;
+export const STANDING_OVERLOAD = 1;
 
 export class StandingQueueRule {
   /** When the current probe interval began; undefined while the rule does not hold. */

@@ -65,7 +65,7 @@ test('full at max_queue_size: the oldest beyond the short line are shed (503, Re
   expect(q.refusal()).toBeUndefined();
 });
 
-test('the short line holds while it refuses more than a tenth of what it admits, and lapses after an interval with fewer refusals', async () => {
+test('the short line holds while it refuses more than it admits (arrivals beyond 2× execution), and lapses after an interval with fewer refusals', async () => {
   const { q, clock, offer, shed } = standingQueue(16, 4);
   offer(17);
   await settle();
@@ -82,12 +82,11 @@ test('the short line holds while it refuses more than a tenth of what it admits,
     clock.ms = interval * 1000;
     expect(q.full).toBe(true); // still outrunning execution: holds for another interval
   }
-  // Now the load fits: 20 admitted and 2 refused (a burst) in the interval.
+  // Now 1.5×: 20 admitted and 10 refused in the interval, fewer refusals than admissions.
   for (let k = 0; k < 5; k++) {
     q.take([0, 1, 2, 3]);
-    offer(4);
+    offer(6);
   }
-  offer(2);
   await settle();
   clock.ms = 2999;
   expect(q.full).toBe(true);
