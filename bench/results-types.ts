@@ -65,6 +65,10 @@ export interface OverloadCell extends Cell {
   rssPeakMiB: number;
   /** Set when every request carried Triton's `timeout` parameter (µs): clients with a deadline. */
   requestTimeoutUs?: number;
+  /** The server's main thread (its event loop) alone, % of one core. */
+  serverMainThreadCpuPercent?: number;
+  /** The event loop's CPU (ms) per request it answered with 200 or 503 in the window. */
+  mainThreadCpuMsPerAnswer?: number;
   /** Requests the server shed in the measured window, by onnx_fleet_requests_shed_total's cause. */
   shedCauses?: Record<string, number>;
 }

@@ -447,6 +447,9 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
       health,
       foreignCpuPercent,
       serverCpuPercent: cpu.otherPercent,
+      serverMainThreadCpuPercent: cpu.otherMainThreadPercent,
+      // The event loop's CPU per request it answered (200 or 503): what each request costs it.
+      mainThreadCpuMsPerAnswer: cpuMsPer(cpu.otherMainThreadPercent, (within.ok + within.shed) / seconds),
       loadGeneratorCpuPercent: cpu.selfPercent,
       cpuMsPerInference: cpuMsPer(cpu.otherPercent, okPerSecond),
       rssMiB: round(rssMiB(server.proc.pid), 1),
@@ -461,7 +464,7 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
       ...(requestTimeoutUs === undefined ? {} : { requestTimeoutUs }),
       shedCauses,
     };
-    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, sent ${k.sentPerSecond}/s, skipped ${k.skipped}, failed ${k.failed}, shed by cause ${JSON.stringify(shedCauses)}, CPU: server ${k.serverCpuPercent}%, generator ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
+    log(`${model.name} overload ${offered}/s offered${requestTimeoutUs === undefined ? '' : `, timeout ${requestTimeoutUs} µs`}: ${k.okPerSecond} ok/s p99 ${k.p99} ms (unloaded ${k.unloadedP99}) non2xx ${JSON.stringify(k.non2xx)} p99 ${k.non2xxP99} ms, sent ${k.sentPerSecond}/s, skipped ${k.skipped}, failed ${k.failed}, shed by cause ${JSON.stringify(shedCauses)}, CPU: server ${k.serverCpuPercent}% (event loop ${k.serverMainThreadCpuPercent}%, ${k.mainThreadCpuMsPerAnswer} ms per answer), generator ${k.loadGeneratorCpuPercent}%, other work ${k.foreignCpuPercent}%, RSS ${k.rssBeforeMiB}→${k.rssPeakMiB} MiB`);
     await sleep(500);
     return k;
   } finally {

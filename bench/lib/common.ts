@@ -145,16 +145,23 @@ export const round = (x: number, digits = 2): number => (Number.isFinite(x) ? Ma
 /** CPU time (jiffies) of the given processes, all threads included, from /proc/<pid>/stat. */
 export function processJiffies(pids: number[]): number {
   let sum = 0;
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sum += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      /* exited */
-    }
-  }
+  for (const pid of pids) sum += statJiffies(`/proc/${pid}/stat`);
   return sum;
+}
+
+/** CPU time (jiffies) of a process's main thread alone (the event loop), from /proc/<pid>/task/<pid>/stat. */
+export function mainThreadJiffies(pid: number): number {
+  return statJiffies(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statJiffies(file: string): number {
+  try {
+    const stat = fs.readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  } catch {
+    return 0; // exited
+  }
 }
 
 function machineJiffies(): { busy: number; total: number } {
@@ -208,17 +215,21 @@ export class CpuMeter {
   private startWall = 0n;
   private startSelf?: NodeJS.CpuUsage;
   private startOther = 0;
+  private startOtherMain = 0;
   private readonly hz = 100; // USER_HZ on Linux
   constructor(private readonly otherPid: number | undefined) {}
   begin(): void {
     this.startWall = process.hrtime.bigint();
     this.startSelf = process.cpuUsage();
     this.startOther = this.otherPid ? processJiffies([this.otherPid]) : 0;
+    this.startOtherMain = this.otherPid ? mainThreadJiffies(this.otherPid) : 0;
   }
-  end(): { selfPercent: number; otherPercent: number } {
+  /** selfPercent: this process; otherPercent: the other one, all threads; otherMainThreadPercent: its event loop's thread. */
+  end(): { selfPercent: number; otherPercent: number; otherMainThreadPercent: number } {
     const wallUs = Number(process.hrtime.bigint() - this.startWall) / 1000;
     const self = process.cpuUsage(this.startSelf);
     const otherUs = this.otherPid ? ((processJiffies([this.otherPid]) - this.startOther) * 1e6) / this.hz : NaN;
-    return { selfPercent: round(((self.user + self.system) / wallUs) * 100, 1), otherPercent: round((otherUs / wallUs) * 100, 1) };
+    const otherMainUs = this.otherPid ? ((mainThreadJiffies(this.otherPid) - this.startOtherMain) * 1e6) / this.hz : NaN;
+    return { selfPercent: round(((self.user + self.system) / wallUs) * 100, 1), otherPercent: round((otherUs / wallUs) * 100, 1), otherMainThreadPercent: round((otherMainUs / wallUs) * 100, 1) };
   }
 }
