@@ -50,10 +50,15 @@ async function keptConnection(url: string): Promise<{ socket: net.Socket; receiv
 /**
  * Sends one request: its head, then `body` parts; a part that is a number is that many bytes
  * streamed from a reused buffer (with backpressure), so a 60 MB body costs the test no memory;
- * a promise pauses the upload until it resolves.
+ * a promise pauses the upload until it resolves; UNTIL_ANSWERED pauses it until the server's
+ * first byte arrives (at most ANSWER_WAIT_MS, after which the rest is sent and the test's
+ * sentWhenAnswered shows the server did not answer early).
  * Resolves with the response once it is complete (or the socket closes after it).
  */
-function rawRequest(url: string, head: string, body: Array<Buffer | number | Promise<void>>): Promise<RawResponse> {
+const UNTIL_ANSWERED = Symbol('until answered');
+/** Long enough for a loaded CI machine to answer a header (a fixed 300 ms was not, once). */
+const ANSWER_WAIT_MS = 10_000;
+function rawRequest(url: string, head: string, body: Array<Buffer | number | Promise<void> | typeof UNTIL_ANSWERED>): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   const filler = Buffer.alloc(1 << 20, 0x20);
   return new Promise((resolve, reject) => {
@@ -62,6 +67,8 @@ function rawRequest(url: string, head: string, body: Array<Buffer | number | Pro
     let answeredAt: number | undefined;
     let raw = Buffer.alloc(0);
     let done = false;
+    let answered!: () => void;
+    const firstByte = new Promise<void>((r) => (answered = r));
     const finish = () => {
       if (done) return;
       const text = raw.toString('latin1');
@@ -79,6 +86,7 @@ function rawRequest(url: string, head: string, body: Array<Buffer | number | Pro
     };
     socket.on('data', (c: Buffer) => {
       answeredAt ??= sent;
+      answered();
       raw = Buffer.concat([raw, c]);
       finish();
     });
@@ -93,6 +101,12 @@ function rawRequest(url: string, head: string, body: Array<Buffer | number | Pro
         if (done || socket.destroyed) return;
         if (part instanceof Promise) {
           await part;
+          continue;
+        }
+        if (part === UNTIL_ANSWERED) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([firstByte, new Promise<void>((r) => (timer = setTimeout(r, ANSWER_WAIT_MS)))]);
+          clearTimeout(timer);
           continue;
         }
         if (Buffer.isBuffer(part)) {
@@ -230,7 +244,7 @@ describe("a request whose own timeout its queue cannot meet is refused from its 
 
   test('timeout 15 ms behind an estimated 200 ms: 503 + Retry-After with nothing of the binary part sent, counted as queue_wait, never queued', async () => {
     const h = header(15_000);
-    const res = await rawRequest(url, head(h), [h, new Promise<void>((r) => setTimeout(r, 300)), ROW]);
+    const res = await rawRequest(url, head(h), [h, UNTIL_ANSWERED, ROW]);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
     expect(JSON.parse(res.body).error).toMatch(/estimated queue wait 200 ms \(1 waiting\) exceeds the request timeout of 15 ms/);
@@ -356,7 +370,7 @@ describe('the front door: sheds and health before Fastify', () => {
 
   test('a request its full queue refuses: 503 + Retry-After with nothing of its 2 MB body sent, the connection closes, nothing reaches Fastify', async () => {
     const before = passedOn;
-    const res = await rawRequest(url, head('/v2/models/m/infer', 2 << 20), [new Promise<void>((r) => setTimeout(r, 300)), 2 << 20]);
+    const res = await rawRequest(url, head('/v2/models/m/infer', 2 << 20), [UNTIL_ANSWERED, 2 << 20]);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
     expect(res.headers.connection).toBe('close');
