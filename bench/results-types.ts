@@ -17,6 +17,8 @@ export interface HealthProbe {
   p50: number;
   p99: number;
   max: number;
+  /** CPU the prober itself used, % of one core (part of the cell's "other work"). */
+  cpuPercent?: number;
 }
 
 export interface Cell {
@@ -35,7 +37,7 @@ export interface Cell {
   errors: number;
   timeouts: number;
   durationSeconds: number;
-  /** /v2/health/ready probed at 20 Hz from another process during the cell. */
+  /** /v2/health/ready probed every 20 ms from another process during the cell. */
   health?: HealthProbe;
   /** CPU used by other processes on the machine during the cell, % of one core (others share this box). */
   foreignCpuPercent: number;
