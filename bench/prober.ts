@@ -2,7 +2,8 @@
  * A second, low-rate client: GET /v2/health/ready every --interval-ms for --duration-ms on its
  * own keep-alive connection, in its own process so the load generator's event loop does not
  * inflate what it measures. Prints one JSON line with the latency percentiles (ms) and the CPU
- * the prober itself used (% of one core), which the bench counts among "other work".
+ * the prober itself used (% of one core while probing; ms in all, its start included), which the
+ * bench takes out of a cell's "other work".
  *
  * It writes the request on a raw socket and reads only the status line and Content-Length of
  * the answer, so that the probe's own client code adds as little as it can to what it measures
@@ -107,10 +108,12 @@ async function main(): Promise<void> {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
   conn.close();
-  const cpu = process.cpuUsage(cpuStart);
-  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - started)) * 100;
+  const probing = process.cpuUsage(cpuStart);
+  const cpuPercent = ((probing.user + probing.system) / 1000 / (performance.now() - started)) * 100;
+  const all = process.cpuUsage(); // since the process started: its boot included
+  const cpuMs = (all.user + all.system) / 1000;
   process.stdout.write(
-    JSON.stringify({ probes: latencies.length, failures, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(Math.max(...latencies)), cpuPercent: round(cpuPercent, 1) }) + '\n',
+    JSON.stringify({ probes: latencies.length, failures, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(Math.max(...latencies)), cpuPercent: round(cpuPercent, 1), cpuMs: round(cpuMs, 1) }) + '\n',
   );
 }
 

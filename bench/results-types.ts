@@ -17,8 +17,10 @@ export interface HealthProbe {
   p50: number;
   p99: number;
   max: number;
-  /** CPU the prober itself used, % of one core (part of the cell's "other work"). */
+  /** CPU the prober itself used while probing, % of one core. */
   cpuPercent?: number;
+  /** All the CPU the prober process used, ms (taken out of the cell's foreignCpuPercent). */
+  cpuMs?: number;
 }
 
 export interface Cell {

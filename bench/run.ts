@@ -27,7 +27,7 @@ import path from 'node:path';
 import { renderChart } from './chart';
 import type { InProcessResult } from './in-process';
 import { metricValue, scrape } from '../test/fleet/fleet';
-import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnFleet, spawnServer, waitForIdle } from './lib/common';
+import { Child, CpuMeter, DIST, ForeignCpu, ROOT, cpuBusy, freePort, percentile, round, rssMiB, runJson, sleep, spawnFleet, spawnServer, waitForIdle, withoutProber } from './lib/common';
 import { BenchModel, Payload, benchModels, binaryPayload, jsonPayload } from './lib/payloads';
 import { markdown } from './report';
 import { startLoad } from '../test/helpers/load';
@@ -187,7 +187,7 @@ async function cell(server: Child, model: BenchModel, scenario: Scenario, payloa
   const load$ = load(endpoint, payload, concurrency, seconds).then((r) => ({ r, cpu: meter.end() }));
   const prober = sleep(500).then(() => probe(server.url, Math.max(500, seconds * 1000 - 1000)));
   const [{ r: res, cpu }, health] = await Promise.all([load$, prober]);
-  const foreignCpuPercent = foreign.end();
+  const foreignCpuPercent = withoutProber(foreign.end(), health, foreign.windowMs);
   const rss = rssMiB(server.proc.pid);
   await sleep(300); // let the server finish what autocannon left in flight
   return { scenario, concurrency, ...res, health, foreignCpuPercent, serverCpuPercent: cpu.otherPercent, loadGeneratorCpuPercent: cpu.selfPercent, cpuMsPerInference: cpuMsPer(cpu.otherPercent, res.okPerSecond), rssMiB: round(rss, 1) };
@@ -433,11 +433,12 @@ async function overloadCell(server: Child, model: BenchModel, payload: Payload, 
     // Goodput over the sending window (what the server answers later is work done after it).
     const within = load.snapshot();
     const cpu = meter.end();
-    const foreignCpuPercent = foreign.end();
+    const foreignWithProber = foreign.end();
     const shedAfter = shedByCause(await scrape(server.url));
     const shedCauses: Record<string, number> = {};
     for (const [cause, n] of Object.entries(shedAfter)) if (n - (shedBefore[cause] ?? 0) > 0) shedCauses[cause] = n - (shedBefore[cause] ?? 0);
     const [res, health] = await Promise.all([load.stop(), prober]);
+    const foreignCpuPercent = withoutProber(foreignWithProber, health, foreign.windowMs);
     const non2xx: Record<string, number> = {};
     for (const [status, n] of Object.entries(res.statuses)) if (status !== '200') non2xx[status] = n;
     const okPerSecond = round(within.ok / seconds, 1);

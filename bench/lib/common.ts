@@ -177,8 +177,12 @@ function machineJiffies(): { busy: number; total: number } {
  */
 export class ForeignCpu {
   private start?: { m: { busy: number; total: number }; ours: number };
+  private startedAt = 0;
+  /** Wall time between begin() and the last end(), ms. */
+  windowMs = NaN;
   constructor(private readonly pids: () => number[]) {}
   begin(): void {
+    this.startedAt = performance.now();
     try {
       this.start = { m: machineJiffies(), ours: processJiffies(this.pids()) };
     } catch {
@@ -186,6 +190,7 @@ export class ForeignCpu {
     }
   }
   end(): number {
+    this.windowMs = performance.now() - this.startedAt;
     if (!this.start) return NaN;
     try {
       const m = machineJiffies();
@@ -197,6 +202,15 @@ export class ForeignCpu {
       return NaN;
     }
   }
+}
+
+/**
+ * Other work in a cell without the bench's own readiness prober, a process of its own that ran
+ * within the window and had exited by its end (so ForeignCpu could not count it as ours).
+ */
+export function withoutProber(foreignCpuPercent: number, prober: { cpuMs?: number } | undefined, windowMs: number): number {
+  if (!prober?.cpuMs || !(windowMs > 0)) return foreignCpuPercent;
+  return round(Math.max(0, foreignCpuPercent - (prober.cpuMs / windowMs) * 100), 1);
 }
 
 /** Waits (up to maxMs) until the machine is idle enough to measure, and reports what it saw. */

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { withoutProber } from '../../bench/lib/common';
 
 const PROBER = path.join(__dirname, '..', '..', 'dist', 'bench', 'prober.js');
 
@@ -17,6 +18,7 @@ interface Probe {
   p99: number;
   max: number;
   cpuPercent: number;
+  cpuMs: number;
 }
 
 function runProber(url: string, durationMs: number, intervalMs: number): Promise<Probe> {
@@ -57,6 +59,7 @@ test('a ready server: every probe a 200 on one connection, answers split across 
     expect(p.p99).toBeGreaterThanOrEqual(p.p50);
     expect(p.max).toBeGreaterThanOrEqual(p.p99);
     expect(p.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(p.cpuMs).toBeGreaterThan(0); // its start included: what the bench takes out of "other work"
     expect(sockets.size).toBe(1);
   } finally {
     await s.close();
@@ -79,4 +82,11 @@ test('503s are failures, and a server that closes after each answer is reconnect
   } finally {
     await s.close();
   }
+});
+
+test("a cell's other work leaves out the prober's own CPU", () => {
+  // 250 ms of prober CPU in a 5 s window is 5 % of a core.
+  expect(withoutProber(12, { cpuMs: 250 }, 5000)).toBe(7);
+  expect(withoutProber(3, { cpuMs: 250 }, 5000)).toBe(0);
+  expect(withoutProber(12, undefined, 5000)).toBe(12);
 });
