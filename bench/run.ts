@@ -168,8 +168,8 @@ async function load(url: string, payload: Payload, connections: number, seconds:
  * Readiness is probed every PROBE_INTERVAL_MS: ~350 probes in an 8 s cell, so its p99 is the 4th
  * highest. At 50 ms (~140 probes) the "p99" was the second highest sample, one stall's worth.
  * Denser probing takes CPU from the server it measures on a 2-core box: the prober itself used
- * 4.7 % of a core at 20 ms and 8.5 % at 10 ms on a slow day (its `cpuPercent`, part of the
- * cell's "other work").
+ * 4.7 % of a core at 20 ms and 8.5 % at 10 ms on a slow day (its `cpuPercent`; all it used,
+ * `cpuMs`, is taken out of the cell's "other work").
  */
 const PROBE_INTERVAL_MS = 20;
 
